@@ -1,0 +1,64 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: it turns every error into a problem+json response (404 and 405
+/// for unknown routes included), stamps the request id on the response and writes one access
+/// log line per request.
+struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+    let accessLogger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let requestID = context.id
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            var problem = ProblemMapping.problem(for: error)
+            if problem.status == 404, error is HTTPError {
+                // The router found no handler: a known path with another method is a 405.
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    problem = Problem(status: .methodNotAllowed, detail: "\(request.method) is not allowed on this path.")
+                    problem.headers["Allow"] = allowed.map(\.rawValue).joined(separator: ", ")
+                }
+            }
+            if problem.status >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            problem.instance = request.uri.path
+            problem.requestId = requestID
+            response = Self.response(for: problem)
+        }
+        response.headers[.requestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method.rawValue)",
+            "path": "\(request.uri.path)",
+            "status": "\(response.status.code)",
+            "duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+            "request_id": "\(requestID)",
+        ]
+        if let clientID = request.headers[.requestID] { metadata["client_request_id"] = "\(clientID.prefix(64))" }
+        accessLogger.info("request", metadata: metadata)
+        return response
+    }
+
+    static func response(for problem: Problem) -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in problem.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: problem.status),
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: problem.body())))
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}

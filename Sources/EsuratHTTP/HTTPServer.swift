@@ -1,0 +1,95 @@
+public import EsuratPostgres
+public import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+public import Prometheus
+
+/// Settings of the HTTP API.
+public struct HTTPServerConfiguration: Sendable {
+    /// The address to listen on.
+    public var host = "127.0.0.1"
+    /// The port; 0 picks a free one.
+    public var port = 8080
+    /// The largest JSON request body accepted; larger ones are refused with 413 before they
+    /// are read.
+    public var maxJSONBodyBytes = 1 << 20
+
+    public init() {}
+}
+
+/// Builds the Hummingbird application of esurat.
+public enum HTTPServer {
+    /// The router with every route and middleware, for the application and for in-process
+    /// tests.
+    public static func makeRouter(
+        configuration: HTTPServerConfiguration,
+        pool: PostgresPool,
+        metrics: PrometheusCollectorRegistry,
+        logger: Logger
+    ) throws -> Router<BasicRequestContext> {
+        try makeRouter(configuration: configuration, pool: pool, metrics: metrics, logger: logger) { _, _ in }
+    }
+
+    /// The router, with `registerMore` adding routes the route table knows (tests add probes).
+    static func makeRouter(
+        configuration: HTTPServerConfiguration,
+        pool: PostgresPool,
+        metrics: PrometheusCollectorRegistry,
+        logger: Logger,
+        registerMore: (Router<BasicRequestContext>, RouteTable) throws -> Void
+    ) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let routes = RouteTable()
+        var accessLogger = logger
+        accessLogger[metadataKey: "component"] = "access"
+        router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestGuardMiddleware(routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes, rawBodyRoutes: []))
+        let handler = APIHandler(ops: OpsHandlers(pool: pool, metrics: metrics, openAPIDocument: try openAPIDocument()))
+        try handler.registerHandlers(on: RecordingTransport(router: router, routes: routes))
+        try registerMore(router, routes)
+        return router
+    }
+
+    /// The application: serves the router until graceful shutdown (SIGTERM through the
+    /// service group), finishing requests in flight.
+    public static func makeApplication(
+        configuration: HTTPServerConfiguration,
+        pool: PostgresPool,
+        metrics: PrometheusCollectorRegistry,
+        logger: Logger
+    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+        let router = try makeRouter(configuration: configuration, pool: pool, metrics: metrics, logger: logger)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "esurat"),
+            logger: logger)
+    }
+
+    /// The OpenAPI document this server was generated from.
+    public static func openAPIDocument() throws -> Data {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+            throw Problem(status: .internalServerError, detail: "openapi.yaml is missing from the installation")
+        }
+        return try Data(contentsOf: url)
+    }
+}
+
+/// Registers the generated operations on the router and remembers their routes for 405s
+/// and the request guard.
+private struct RecordingTransport: ServerTransport {
+    let router: Router<BasicRequestContext>
+    let routes: RouteTable
+
+    func register(
+        _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
+        method: HTTPRequest.Method,
+        path: String
+    ) throws {
+        routes.add(method: method, path: path)
+        router.register(handler, method: method, path: path)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OpenAPIRuntime
+
+/// The one place that turns any error into the problem a client sees. Anything not
+/// recognised is a 500 whose detail reveals nothing; it is logged with the request id.
+enum ProblemMapping {
+    static func problem(for error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let serverError as ServerError:
+            // The OpenAPI layer wraps what went wrong while decoding the request or running
+            // the handler; judge the cause.
+            let inner = problem(for: serverError.underlyingError)
+            if inner.status != 500 { return inner }
+            if serverError.httpStatus.code != 500 {
+                return Problem(status: serverError.httpStatus, detail: clientSafe(serverError.causeDescription))
+            }
+            return inner
+        case let decoding as DecodingError:
+            return decodingProblem(decoding)
+        case let tooLarge as BodyTooLarge:
+            return Problem(status: .contentTooLarge, detail: "The request body is larger than the \(tooLarge.limit) bytes this endpoint accepts.")
+        case let httpError as HTTPError:
+            return Problem(status: httpError.status, detail: httpError.body)
+        case let responseError as any HTTPResponseError:
+            return Problem(status: responseError.status)
+        default:
+            return Problem(status: .internalServerError, detail: "The server failed to handle the request; the request id identifies it in the server's log.")
+        }
+    }
+
+    /// Error descriptions from the OpenAPI runtime name the header or parameter at fault and
+    /// never carry request values we did not expect, but keep them short.
+    private static func clientSafe(_ text: String) -> String {
+        String(text.prefix(300))
+    }
+
+    static func decodingProblem(_ error: DecodingError) -> Problem {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var out = ""
+            for key in codingPath {
+                if let index = key.intValue {
+                    out += "[\(index)]"
+                } else {
+                    out += out.isEmpty ? key.stringValue : "." + key.stringValue
+                }
+            }
+            return out.isEmpty ? "body" : out
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .validation([.init(field: path(context.codingPath + [key]), message: "is required")])
+        case .valueNotFound(_, let context):
+            return .validation([.init(field: path(context.codingPath), message: "must not be null")])
+        case .typeMismatch(let type, let context):
+            return .validation([.init(field: path(context.codingPath), message: "must be \(describe(type))")])
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return Problem(
+                    status: .badRequest, type: "https://esurat.go.id/problems/malformed-json", title: "Malformed JSON",
+                    detail: "The request body is not valid JSON.", errors: [.init(field: "body", message: "is not valid JSON")])
+            }
+            return .validation([.init(field: path(context.codingPath), message: "has an invalid value")])
+        @unknown default:
+            return .validation([.init(field: "body", message: "cannot be read")])
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is Double.Type: "a number"
+        default: "of type \(type)"
+        }
+    }
+}
+
+/// Thrown while reading a body that grew past the endpoint's limit.
+struct BodyTooLarge: Error {
+    var limit: Int
+}

@@ -1,0 +1,61 @@
+/// A connection lent by ``PostgresPool`` for the duration of one closure. Use it from that
+/// closure only, one statement at a time (await each before the next).
+public final class PostgresConnection: Sendable {
+    let connection: LibPQConnection
+    let thread: ConnectionThread
+
+    init(connection: LibPQConnection, thread: ConnectionThread) {
+        self.connection = connection
+        self.thread = thread
+    }
+
+    /// Runs one statement with its parameters and returns the rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        try Task.checkCancellation()
+        let connection = self.connection
+        let parameters = binds.map { $0.postgresBind() }
+        let sql = query.sql
+        return try await thread.run {
+            defer { connection.lastUsed = .now }
+            return try connection.execute(sql, parameters)
+        }
+    }
+
+    /// Runs one statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    public func execute(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) async throws -> Int {
+        try await self.query(query, binds).affectedRows
+    }
+
+    /// Sends a batch in libpq pipeline mode: one round trip for all of them. Each statement
+    /// has its own result; after a failure the rest up to the end of the batch come back as
+    /// ``PostgresError/Code/pipelineAborted`` and should be retried one by one.
+    /// Outside an explicit transaction each statement commits on its own.
+    public func pipeline(_ statements: [PostgresStatement]) async throws -> [Result<PostgresRows, PostgresError>] {
+        if statements.isEmpty { return [] }
+        try Task.checkCancellation()
+        let connection = self.connection
+        let batch = statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) }
+        return try await thread.run {
+            defer { connection.lastUsed = .now }
+            return try connection.pipeline(batch)
+        }
+    }
+
+    /// Runs SQL text holding several statements, without parameters. Only for SQL esurat
+    /// ships (migrations); never for anything built from a request.
+    public func runScript(_ script: PostgresQuery) async throws {
+        let connection = self.connection
+        let sql = script.sql
+        try await thread.run { _ = try connection.simpleQuery(sql) }
+    }
+
+    /// The server process serving this connection (`pg_backend_pid()`).
+    public var serverProcessID: Int32 {
+        get async throws {
+            let connection = self.connection
+            return try await thread.run { connection.serverProcessID }
+        }
+    }
+}

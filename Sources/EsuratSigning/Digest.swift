@@ -1,0 +1,42 @@
+internal import COpenSSL
+
+/// Message digests through OpenSSL's EVP interface.
+public enum Digest {
+    /// The SHA-256 digest of `bytes`.
+    public static func sha256(_ bytes: some Sequence<UInt8>) throws -> [UInt8] {
+        try digest(named: "SHA256", length: 32, bytes)
+    }
+
+    /// The SHA-512 digest of `bytes`.
+    public static func sha512(_ bytes: some Sequence<UInt8>) throws -> [UInt8] {
+        try digest(named: "SHA512", length: 64, bytes)
+    }
+
+    /// Lower-case hexadecimal, as `sha256sum` prints digests.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func digest(named name: String, length: Int, _ bytes: some Sequence<UInt8>) throws -> [UInt8] {
+        guard let md = EVP_MD_fetch(nil, name, nil) else { throw OpenSSLError.drain("EVP_MD_fetch(\(name))") }
+        defer { EVP_MD_free(md) }
+        guard let ctx = EVP_MD_CTX_new() else { throw OpenSSLError.drain("EVP_MD_CTX_new") }
+        defer { EVP_MD_CTX_free(ctx) }
+        try check(EVP_DigestInit_ex2(ctx, md, nil), "EVP_DigestInit_ex2")
+        let contiguous = bytes as? [UInt8] ?? Array(bytes)
+        try contiguous.withUnsafeBytes { raw in
+            _ = try check(EVP_DigestUpdate(ctx, raw.baseAddress, raw.count), "EVP_DigestUpdate")
+        }
+        var out = [UInt8](repeating: 0, count: length)
+        var written: UInt32 = 0
+        try check(EVP_DigestFinal_ex(ctx, &out, &written), "EVP_DigestFinal_ex")
+        return Array(out.prefix(Int(written)))
+    }
+}

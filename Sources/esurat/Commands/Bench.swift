@@ -1,0 +1,158 @@
+import ArgumentParser
+import EsuratHTTP
+import EsuratPostgres
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure esurat beside the stock tools, on this machine, in one run.",
+        subcommands: [BenchDatabase.self, BenchHTTP.self])
+}
+
+/// Throughput of the libpq pool beside pgbench running the same statements.
+struct BenchDatabase: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "SELECT 1 round trips/s and single-row INSERTs/s through the pool, beside pgbench.",
+        discussion: "pgbench runs the same statements as custom scripts, prepared (-M prepared), with as many clients as esurat has concurrent tasks, against the same cluster.")
+
+    @Option(name: .long, help: "Concurrent tasks (and pgbench clients).")
+    var concurrency: Int = 8
+
+    @Option(name: .long, help: "Seconds per measurement.")
+    var seconds: Int = 10
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        LoggingBootstrap.once(level: .warning)
+        let logger = Logger(label: "esurat.bench")
+        let (url, embedded) = try await database.resolve(logger: logger)
+        var configuration = database.poolConfiguration(url: url)
+        configuration.size = concurrency
+        let pool = PostgresPool(configuration: configuration)
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+
+        let pgbench = try EmbeddedPostgres(configuration: .init(directory: "/nonexistent"), logger: logger).binary("pgbench")
+        print("esurat bench db: \(concurrency) concurrent tasks, \(seconds) s each, pgbench at \(pgbench)")
+        let rows: [(String, PostgresQuery, [any PostgresEncodable], String)] = [
+            ("SELECT 1", "SELECT 1", [], "SELECT 1;\n"),
+            ("INSERT one row", "INSERT INTO bench_insert (payload) VALUES ($1)", ["surat"], "INSERT INTO bench_insert (payload) VALUES ('surat');\n"),
+        ]
+        print("statement            esurat/s    pgbench/s   ratio")
+        for (name, query, binds, script) in rows {
+            _ = try await measure(pool: pool, query: query, binds: binds, seconds: 1)  // warm every connection
+            let ours = try await measure(pool: pool, query: query, binds: binds, seconds: seconds)
+            let theirs = try runPGBench(pgbench, url: url, script: script)
+            let pad = { (s: String, n: Int) in s.padding(toLength: n, withPad: " ", startingAt: 0) }
+            print(pad(name, 20) + String(format: "%10.0f   %10.0f   %5.2f×", ours, theirs, ours / theirs))
+        }
+        try await pool.query("DROP TABLE bench_insert")
+        pool.close()
+        try await embedded?.stop()
+    }
+
+    private func measure(pool: PostgresPool, query: PostgresQuery, binds: [any PostgresEncodable], seconds: Int) async throws -> Double {
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(seconds)
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    try await pool.withConnection { connection in
+                        var done = 0
+                        while ContinuousClock.now < deadline {
+                            try await connection.query(query, binds)
+                            done += 1
+                        }
+                        return done
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - started
+        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    private func runPGBench(_ pgbench: String, url: String, script: String) throws -> Double {
+        let scriptPath = NSTemporaryDirectory() + "esurat-bench-\(UUID().uuidString).sql"
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: scriptPath) }
+        let threads = min(concurrency, ProcessInfo.processInfo.activeProcessorCount)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: pgbench)
+        process.arguments = ["-n", "-M", "prepared", "-c", "\(concurrency)", "-j", "\(threads)", "-T", "\(seconds)", "-f", scriptPath, url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0,
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+              let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw ValidationError("pgbench failed: \(text)")
+        }
+        return tps
+    }
+}
+
+/// `/healthz` requests/s through the real server, measured with wrk.
+struct BenchHTTP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "GET /healthz requests/s with wrk against an in-process server.")
+
+    @Option(name: .long, help: "wrk connections.")
+    var connections: Int = 64
+
+    @Option(name: .long, help: "Seconds to run wrk.")
+    var seconds: Int = 10
+
+    @Option(name: .long, help: "Path to request.")
+    var path: String = "/healthz"
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        LoggingBootstrap.once(level: .warning)
+        let logger = Logger(label: "esurat.bench")
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw ValidationError("wrk is not installed: apt-get install -y wrk")
+        }
+        let (url, embedded) = try await database.resolve(logger: logger)
+        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        let port = try EmbeddedPostgres.freeLoopbackPort()
+        var http = HTTPServerConfiguration()
+        http.port = port
+        let app = try HTTPServer.makeApplication(configuration: http, pool: pool, metrics: PrometheusCollectorRegistry(), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
+        let server = Task { try await group.run() }
+        try await Task.sleep(for: .milliseconds(500))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "http://127.0.0.1:\(port)\(path)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        print(text)
+        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) {
+            print("esurat bench http: GET \(path) \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)")
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await server.value
+        pool.close()
+        try await embedded?.stop()
+    }
+}

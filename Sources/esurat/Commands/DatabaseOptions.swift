@@ -1,0 +1,70 @@
+import ArgumentParser
+import EsuratPostgres
+import Foundation
+import Logging
+
+/// Where the database is: a URL, or the embedded cluster under the data directory.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL connection URL (postgresql://user:password@host:port/db). Default: $ESURAT_DATABASE_URL; without either, an embedded cluster under <data-dir>/pg.",
+        valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory for esurat's own files, including the embedded PostgreSQL cluster.", valueName: "dir"))
+    var dataDir: String = ".esurat"
+
+    @Option(name: .long, help: ArgumentHelp("Directory of the numbered SQL migrations. Default: $ESURAT_SCHEMA_DIR, else ./schema, else the one installed beside the binary.", valueName: "dir"))
+    var schemaDir: String?
+
+    @Option(name: .long, help: "Database connections in the pool (each has its own thread).")
+    var poolSize: Int = 16
+
+    /// The database URL to use and, when esurat runs the cluster itself, its launcher.
+    func resolve(logger: Logger) async throws -> (url: String, embedded: EmbeddedPostgres?) {
+        if let url = databaseURL ?? ProcessInfo.processInfo.environment["ESURAT_DATABASE_URL"], !url.isEmpty {
+            return (url, nil)
+        }
+        let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path + "/pg"
+        let launcher = EmbeddedPostgres(
+            configuration: .init(directory: directory, binDirectory: ProcessInfo.processInfo.environment["ESURAT_PG_BIN"]),
+            logger: logger)
+        return (try await launcher.start(), launcher)
+    }
+
+    func poolConfiguration(url: String) -> PostgresPoolConfiguration {
+        var configuration = PostgresPoolConfiguration(connectionString: url)
+        configuration.size = poolSize
+        return configuration
+    }
+
+    func migrationsDirectory() throws -> String {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let schemaDir { candidates.append(schemaDir) }
+        if let env = ProcessInfo.processInfo.environment["ESURAT_SCHEMA_DIR"] { candidates.append(env) }
+        candidates.append("schema")
+        // .build/<triple>/<config>/esurat → the package root's schema/; /usr/bin → /usr/share/esurat/schema.
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(executable.appendingPathComponent("../../../schema").standardizedFileURL.path)
+        candidates.append(executable.appendingPathComponent("../share/esurat/schema").standardizedFileURL.path)
+        for candidate in candidates {
+            var isDirectory: ObjCBool = false
+            if fm.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue { return candidate }
+        }
+        throw ValidationError("no migrations directory found (tried \(candidates.joined(separator: ", "))); pass --schema-dir")
+    }
+}
+
+/// Logging options shared by the commands.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .long, help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func bootstrap() throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level \(logLevel)")
+        }
+        LoggingBootstrap.once(level: level)
+        return Logger(label: "esurat")
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Esurat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "esurat",
+        abstract: "Electronic official correspondence (naskah dinas elektronik) for regional governments.",
+        discussion: """
+            Every command that needs a database takes --database-url (or ESURAT_DATABASE_URL). \
+            Without one, esurat runs its own PostgreSQL cluster under <data-dir>/pg.
+            """,
+        subcommands: [Serve.self, Migrate.self, Bench.self]
+    )
+}

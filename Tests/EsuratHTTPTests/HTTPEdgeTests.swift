@@ -1,0 +1,238 @@
+@testable import EsuratHTTP
+import EsuratPostgres
+import EsuratTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Prometheus
+import Testing
+
+/// The HTTP edge: health, readiness, metrics, the OpenAPI document, and problem+json for
+/// everything a client can get wrong.
+@Suite struct HTTPEdgeTests {
+    struct Registration: Decodable {
+        var subject: String
+        var recipients: [Recipient]
+        struct Recipient: Decodable { var unitId: String; var role: String }
+    }
+
+    struct Unexpected: Error { var secret = "connection string postgresql://esurat:hunter2@db" }
+
+    /// The real router plus two probe routes registered like the generated operations: one
+    /// decoding a JSON body, one failing with an unexpected error.
+    static func app(pool: PostgresPool, maxJSONBytes: Int = 1024, logLines: LogCapture? = nil) throws -> some ApplicationProtocol {
+        var configuration = HTTPServerConfiguration()
+        configuration.maxJSONBodyBytes = maxJSONBytes
+        let capture = logLines ?? LogCapture()
+        let sink = capture.sink
+        let factory: @Sendable (String) -> any LogHandler = { label in JSONLogHandler(label: label, level: .info, sink: sink) }
+        let logger = Logger(label: "test", factory: factory)
+        let router = try HTTPServer.makeRouter(configuration: configuration, pool: pool, metrics: PrometheusCollectorRegistry(), logger: logger) { router, routes in
+            routes.add(method: .post, path: "/probe/json")
+            router.post("/probe/json") { request, context -> String in
+                let body = try await request.body.collect(upTo: .max)
+                let registration = try JSONDecoder().decode(Registration.self, from: Data(body.readableBytesView))
+                return "\(registration.subject) → \(registration.recipients.count)"
+            }
+            routes.add(method: .get, path: "/probe/crash")
+            router.get("/probe/crash") { _, _ -> String in throw Unexpected() }
+        }
+        return Application(router: router)
+    }
+
+    static func problem(_ response: TestResponse) throws -> Problem {
+        #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+        return try JSONDecoder().decode(Problem.self, from: Data(response.body.readableBytesView))
+    }
+
+    @Test func healthAndReadinessAnswer200() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"ok\""))
+                #expect(response.headers[.requestID]?.isEmpty == false)
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func readinessIs503ProblemWhenTheDatabaseIsDown() async throws {
+        var configuration = PostgresPoolConfiguration(connectionString: "postgresql://nobody@127.0.0.1:\(try EmbeddedPostgres.freeLoopbackPort())/none")
+        configuration.connectTimeout = .seconds(1)
+        let pool = PostgresPool(configuration: configuration)
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let problem = try Self.problem(response)
+                #expect(problem.status == 503)
+                #expect(problem.detail?.contains("nobody") == false)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func metricsAndTheOpenAPIDocumentAreServed() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            }
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                let source = URL(fileURLWithPath: #filePath)
+                    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent("Sources/EsuratHTTP/openapi.yaml")
+                let expected = try String(contentsOf: source, encoding: .utf8)
+                #expect(String(buffer: response.body) == expected)
+            }
+        }
+    }
+
+    @Test func unknownPathIs404AndWrongMethodIs405() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                let problem = try Self.problem(response)
+                #expect(problem.status == 404)
+                #expect(problem.requestId == response.headers[.requestID])
+                #expect(problem.instance == "/api/v1/nothing-here")
+            }
+            try await client.execute(uri: "/api/v1/nothing-here", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/healthz", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+                let problem = try Self.problem(response)
+#expect(problem.status == 405)
+            }
+        }
+    }
+
+    @Test func malformedJSONIs400() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"subject\": ")) { response in
+                #expect(response.status == .badRequest)
+                let problem = try Self.problem(response)
+                #expect(problem.title == "Malformed JSON")
+                #expect(problem.errors?.first?.field == "body")
+            }
+        }
+    }
+
+    @Test func missingAndMistypedFieldsAreNamed() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"recipients": []}"#)) { response in
+                #expect(response.status == .badRequest)
+                let problem = try Self.problem(response)
+#expect(problem.errors == [.init(field: "subject", message: "is required")])
+            }
+            try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"subject": "Undangan", "recipients": [{"unitId": 7, "role": "to"}]}"#)) { response in
+                #expect(response.status == .badRequest)
+                let problem = try Self.problem(response)
+#expect(problem.errors?.first?.field == "recipients[0].unitId")
+            }
+            try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"subject": "Undangan Rapat", "recipients": []}"#)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func wrongContentTypeIs415() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool).test(.router) { client in
+            for contentType in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"] {
+                try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: contentType], body: ByteBuffer(string: "{}")) { response in
+                    #expect(response.status == .unsupportedMediaType)
+                    let problem = try Self.problem(response)
+#expect(problem.errors?.first?.field == "Content-Type")
+                }
+            }
+            try await client.execute(uri: "/probe/json", method: .post, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .unsupportedMediaType)
+            }
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413BeforeItIsRead() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await Self.app(pool: pool, maxJSONBytes: 1024).test(.router) { client in
+            let big = "{\"subject\": \"" + String(repeating: "x", count: 10 * 1024 * 1024) + "\", \"recipients\": []}"
+            try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: big)) { response in
+                #expect(response.status == .contentTooLarge)
+                let problem = try Self.problem(response)
+#expect(problem.status == 413)
+            }
+        }
+    }
+
+    @Test func aStreamedBodyIsCutOffAtTheLimit() async throws {
+        let chunks = (0..<10).map { _ in ByteBuffer(repeating: UInt8(ascii: "x"), count: 400) }
+        let body = LimitedBody(base: RequestBody(asyncSequence: chunks.async), limit: 1000)
+        var received = 0
+        await #expect(throws: BodyTooLarge.self) {
+            for try await chunk in body { received += chunk.readableBytes }
+        }
+        #expect(received == 800)
+    }
+
+    @Test func unexpectedErrorsAre500WithoutDetails() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        let logs = LogCapture()
+        try await Self.app(pool: pool, logLines: logs).test(.router) { client in
+            try await client.execute(uri: "/probe/crash", method: .get) { response in
+                #expect(response.status == .internalServerError)
+                let text = String(buffer: response.body)
+                #expect(!text.contains("hunter2"))
+                #expect(!text.contains("Unexpected"))
+                let problem = try Self.problem(response)
+#expect(problem.requestId == response.headers[.requestID])
+            }
+        }
+        // The access log is one JSON object per line.
+        let lines = logs.lines
+        #expect(lines.contains { $0.contains("\"path\":\"/probe/crash\"") && $0.contains("\"status\":\"500\"") })
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+        }
+    }
+}
+
+/// Collects log lines written through ``JSONLogHandler``.
+final class LogCapture: Sendable {
+    private let storage = Mutex<[String]>([])
+    var sink: JSONLogHandler.Sink { { line in self.storage.withLock { $0.append(line) } } }
+    var lines: [String] { storage.withLock { $0 } }
+}
+
+import Synchronization
+
+extension Array where Element: Sendable {
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}

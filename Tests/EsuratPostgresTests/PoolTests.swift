@@ -1,0 +1,98 @@
+import EsuratPostgres
+import EsuratTestSupport
+import Foundation
+import Logging
+import Testing
+
+@Suite struct PoolTests {
+    @Test func exhaustedPoolTimesOutWithAClearError() async throws {
+        let pool = try await TestCluster.freshDatabase(poolSize: 1) { $0.acquireTimeout = .milliseconds(300) }
+        defer { pool.close() }
+        let holding = Task {
+            try await pool.withConnection { connection in
+                try await connection.query("SELECT pg_sleep(2)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        await #expect {
+            try await pool.query("SELECT 1")
+        } throws: { error in
+            (error as? PostgresError)?.code == .poolTimeout
+        }
+        #expect(ContinuousClock.now - started < .seconds(1.5))
+        _ = try await holding.value
+        // The connection came back: the pool works again.
+        #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
+    }
+
+    @Test func waitersAreServedWhenConnectionsComeBack() async throws {
+        let pool = try await TestCluster.freshDatabase(poolSize: 2)
+        defer { pool.close() }
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<40 {
+                group.addTask { try await pool.query("SELECT $1::int8 AS n", [i]).single().decode("n") }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == (0..<40).reduce(0, +))
+        #expect(pool.openConnections <= 2)
+    }
+
+    @Test func cancelledWaiterLeavesThePoolIntact() async throws {
+        let pool = try await TestCluster.freshDatabase(poolSize: 1)
+        defer { pool.close() }
+        let holder = Task { try await pool.withConnection { try await $0.query("SELECT pg_sleep(0.5)") } }
+        try await Task.sleep(for: .milliseconds(100))
+        let waiter = Task { try await pool.query("SELECT 1") }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        _ = try await holder.value
+        #expect(try await pool.query("SELECT 2 AS n").single().decode("n", as: Int.self) == 2)
+    }
+
+    @Test func recoversAfterPostgreSQLRestarts() async throws {
+        // A cluster of its own: restarting the shared one would disturb the other tests.
+        let directory = NSTemporaryDirectory() + "esurat-restart-\(UUID().uuidString.prefix(8))"
+        let launcher = EmbeddedPostgres(configuration: .init(directory: directory), logger: .init(label: "test"))
+        defer {
+            try? launcher.stopBlocking()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        var configuration = PostgresPoolConfiguration(connectionString: try await launcher.start())
+        configuration.size = 3
+        configuration.healthCheckAfterIdle = .zero
+        let pool = PostgresPool(configuration: configuration)
+        defer { pool.close() }
+        let before: Int32 = try await pool.withConnection { try await $0.serverProcessID }
+        try await pool.query("CREATE TABLE survivors (id int)")
+
+        try await launcher.restart()
+
+        // Idle connections are pinged first, so the first statement after a restart succeeds.
+        try await pool.query("INSERT INTO survivors VALUES (1)")
+        let after: Int32 = try await pool.withConnection { try await $0.serverProcessID }
+        #expect(before != after)
+
+        // A pool that does not ping may lose one statement to the dead connection, never more.
+        var lazy = configuration
+        lazy.healthCheckAfterIdle = .seconds(3600)
+        let lazyPool = PostgresPool(configuration: lazy)
+        defer { lazyPool.close() }
+        try await lazyPool.query("SELECT 1")
+        try await launcher.restart()
+        var failures = 0
+        while true {
+            do {
+                try await lazyPool.query("SELECT 1")
+                break
+            } catch let error as PostgresError {
+                #expect(error.code == .connectionLost || error.code == .connectionFailed)
+                failures += 1
+                #expect(failures <= 1)
+                if failures > 1 { break }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import EsuratPostgres
+import EsuratTestSupport
+import Testing
+
+@Suite struct TransactionTests {
+    struct Boom: Error {}
+
+    private func poolWithTable() async throws -> PostgresPool {
+        let pool = try await TestCluster.freshDatabase()
+        try await pool.query("CREATE TABLE items (id int PRIMARY KEY, name text CONSTRAINT items_name_key UNIQUE)")
+        return pool
+    }
+
+    private func count(_ pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM items").single().decode("n")
+    }
+
+    @Test func commitsWhenTheBodyReturns() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        try await pool.withTransaction { tx in
+            try await tx.query("INSERT INTO items VALUES (1, 'a')")
+            try await tx.query("INSERT INTO items VALUES (2, 'b')")
+        }
+        #expect(try await count(pool) == 2)
+    }
+
+    @Test func rollsBackWhenTheBodyThrows() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        await #expect(throws: Boom.self) {
+            try await pool.withTransaction { tx in
+                try await tx.query("INSERT INTO items VALUES (1, 'a')")
+                throw Boom()
+            }
+        }
+        #expect(try await count(pool) == 0)
+    }
+
+    @Test func rollsBackWhenTheTaskIsCancelled() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        let inserted = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await pool.withTransaction { tx in
+                try await tx.query("INSERT INTO items VALUES (1, 'a')")
+                inserted.continuation.yield()
+                try await Task.sleep(for: .seconds(30))
+                try await tx.query("INSERT INTO items VALUES (2, 'b')")
+            }
+        }
+        for await _ in inserted.stream { break }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(try await count(pool) == 0)
+        // The connection went back clean and is usable.
+        try await pool.withTransaction { try await $0.query("INSERT INTO items VALUES (3, 'c')") }
+        #expect(try await count(pool) == 1)
+    }
+
+    @Test func uniqueViolationCarriesSQLStateAndConstraint() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        try await pool.query("INSERT INTO items VALUES (1, 'same')")
+        do {
+            try await pool.query("INSERT INTO items VALUES ($1, $2)", [2, "same"])
+            Issue.record("expected a unique violation")
+        } catch let error as PostgresError {
+            #expect(error.code == .server)
+            #expect(error.sqlState == "23505")
+            #expect(error.isUniqueViolation)
+            #expect(error.constraint == "items_name_key")
+            #expect(error.table == "items")
+        }
+    }
+
+    @Test func retriesSerializationFailures() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        var attempts = 0
+        try await pool.withRetryingTransaction { tx in
+            attempts += 1
+            try await tx.query("INSERT INTO items VALUES ($1, $2)", [attempts, "try \(attempts)"])
+            if attempts < 3 {
+                throw PostgresError(code: .server, message: "could not serialize access", sqlState: "40001")
+            }
+        }
+        #expect(attempts == 3)
+        // Only the last attempt committed.
+        #expect(try await pool.query("SELECT id FROM items").map { try $0.decode("id", as: Int.self) } == [3])
+    }
+
+    @Test func realSerializationConflictIsRetriedToSuccess() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE counter (n int)")
+        try await pool.query("INSERT INTO counter VALUES (0)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await pool.withRetryingTransaction(.serializable, maxAttempts: 50) { tx in
+                        let n: Int = try await tx.query("SELECT n FROM counter").single().decode("n")
+                        try await tx.query("UPDATE counter SET n = $1", [n + 1])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await pool.query("SELECT n FROM counter").single().decode("n", as: Int.self) == 8)
+    }
+
+    @Test func pipelineRunsABatchAndReportsAbortedStatements() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        let results = try await pool.withConnection { connection in
+            try await connection.pipeline((1...200).map { PostgresStatement("INSERT INTO items VALUES ($1, $2)", [$0, "n\($0)"]) })
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        #expect(try await count(pool) == 200)
+
+        let mixed = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                PostgresStatement("SELECT $1::int AS n", [7]),
+                PostgresStatement("INSERT INTO items VALUES (1, 'duplicate id')"),
+                PostgresStatement("SELECT 9 AS n"),
+            ])
+        }
+        #expect(try mixed[0].get().single().decode("n", as: Int.self) == 7)
+        #expect(throws: PostgresError.self) { try mixed[1].get() }
+        if case .failure(let error) = mixed[1] { #expect(error.isUniqueViolation) }
+        if case .failure(let error) = mixed[2] { #expect(error.code == .pipelineAborted) } else { Issue.record("expected an aborted statement") }
+        // The connection is usable after the batch.
+        #expect(try await pool.query("SELECT 1 AS n").single().decode("n", as: Int.self) == 1)
+    }
+
+    @Test func listenReceivesNotify() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        let notifications = try await pool.listen(on: "deliveries")
+        try await pool.notify("deliveries", payload: "letter 42")
+        try await pool.withTransaction { tx in
+            try await pool.notify("deliveries", payload: "after commit", on: tx)
+        }
+        var received: [String] = []
+        for try await notification in notifications {
+            #expect(notification.channel == "deliveries")
+            received.append(notification.payload)
+            if received.count == 2 { break }
+        }
+        #expect(received == ["letter 42", "after commit"])
+    }
+}
