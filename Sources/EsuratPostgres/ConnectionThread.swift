@@ -4,9 +4,8 @@ import Synchronization
 
 /// A thread that runs blocking jobs one after another, in submission order.
 ///
-/// A pooled connection and the LISTEN connection each own one, so that their `PGconn` is only
-/// ever touched by a single thread and libpq's blocking calls never run on Swift's
-/// cooperative executor.
+/// For the libpq calls that block — connecting, the LISTEN loop, the embedded-cluster
+/// launcher, waiting for child processes — so they never run on Swift's cooperative executor.
 final class ConnectionThread: Sendable {
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let available = DispatchSemaphore(value: 0)

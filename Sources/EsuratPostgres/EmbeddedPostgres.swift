@@ -111,7 +111,8 @@ public struct EmbeddedPostgres: Sendable {
         }
         let url = endpoint.url(user: Self.superuser, password: password, database: "postgres")
         let connection = try LibPQConnection.connect(url, connectTimeout: .seconds(10), applicationName: "esurat-launcher")
-        let exists = try connection.execute("SELECT 1 FROM pg_database WHERE datname = $1", [configuration.database.postgresBind()])
+        // This thread may block; the database name is esurat's own configuration, quoted.
+        let exists = try connection.simpleQuery("SELECT 1 FROM pg_database WHERE datname = " + connection.quoteLiteral(configuration.database))
         if exists.isEmpty {
             try connection.simpleQuery("CREATE DATABASE " + connection.quoteIdentifier(configuration.database) + " ENCODING 'UTF8' TEMPLATE template0")
         }

@@ -2,18 +2,19 @@
 /// transactions, pipeline batches, LISTEN/NOTIFY, migrations and the embedded cluster.
 ///
 /// ## Where libpq's blocking calls run
-/// libpq's ordinary API blocks the calling thread for a whole round trip. Blocking a thread
+/// libpq's ordinary API blocks the calling thread for a whole round trip; blocking a thread
 /// of Swift's cooperative pool (two threads on a two-core machine) would stall every other
-/// task, so no libpq call is ever made there. Instead each pooled connection is confined to
-/// a dedicated ``ConnectionThread``: the `PGconn` is touched only by that thread, callers
-/// hand it a closure and `await` the result. We chose dedicated threads over libpq's
-/// non-blocking API because a thread per connection keeps every call simple (the ordinary
-/// synchronous libpq functions, which are the best tested) and the pool's size bounds the
-/// threads; and over `NIOThreadPool` because its jobs are skipped once the awaiting task is
-/// cancelled, while a `ROLLBACK` after cancellation must still run. Pipeline batches switch
-/// their connection to non-blocking mode for the batch and wait on socket readiness with
-/// `poll(2)`, on the same dedicated thread, which is what libpq documents to avoid the
-/// send/receive deadlock of large pipelines.
+/// task. So pooled connections run in libpq's **non-blocking mode**: a task sends its
+/// statement (`PQsendQueryPrepared`, which only fills a buffer), flushes it, and suspends on
+/// ``SocketReactor`` — one epoll thread for all connections — until the socket is readable;
+/// then it reads the buffered result (`PQconsumeInput`, `PQisBusy`, `PQgetResult`). No
+/// libpq call on a task ever waits for the network.
+///
+/// We first gave every connection a dedicated thread running the blocking API (simplest
+/// code). It cost two thread wake-ups per statement and reached 0.40× pgbench's SELECT 1
+/// rate on two cores; with the reactor it reaches 0.89×, since one wake-up serves every
+/// connection that became ready at once. The few calls that remain blocking — connecting, the LISTEN loop, the embedded
+/// cluster launcher — run on dedicated threads (``ConnectionThread``).
 ///
 /// ## Only parameterised SQL
 /// Statements are ``PostgresQuery`` values, which only a string *literal* creates: no user

@@ -1,8 +1,11 @@
 internal import CLibPQ
 import Foundation
 
-/// One libpq connection. Not thread-safe: only its ``ConnectionThread`` calls these blocking
-/// methods, one at a time.
+/// One libpq connection, in non-blocking mode once connected. Not thread-safe: one task at a
+/// time uses it (the pool lends it exclusively). The `async` methods never block a thread:
+/// they send without blocking and suspend on ``SocketReactor`` until the server answers.
+/// The few blocking methods (``connect(_:connectTimeout:applicationName:)``,
+/// ``simpleQuery(_:)``) run only on dedicated threads.
 final class LibPQConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// SQL text and parameter types → name of the statement prepared on this connection.
@@ -20,6 +23,8 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     deinit {
+        let fd = PQsocket(handle)
+        if fd >= 0 { SocketReactor.shared.forget(fd) }
         PQfinish(handle)
     }
 
@@ -47,6 +52,7 @@ final class LibPQConnection: @unchecked Sendable {
         let connection = LibPQConnection(handle: handle)
         // Times cross the wire in binary (UTC microseconds); this only affects text output.
         _ = try connection.simpleQuery("SET TIME ZONE 'UTC'")
+        guard PQsetnonblocking(handle, 1) == 0 else { throw connection.connectionError() }
         return connection
     }
 
@@ -56,38 +62,87 @@ final class LibPQConnection: @unchecked Sendable {
     var socket: Int32 { PQsocket(handle) }
     var serverProcessID: Int32 { PQbackendPID(handle) }
 
-    /// Runs one parameterised statement, preparing it once per connection. Blocking.
-    func execute(_ sql: String, _ binds: [PostgresBind]) throws -> PostgresRows {
+    /// Runs one parameterised statement, preparing it once per connection.
+    func execute(_ sql: String, _ binds: [PostgresBind]) async throws -> PostgresRows {
         let key = StatementKey(sql: sql, oids: binds.map(\.oid))
         let name: String?
         if let cached = preparedStatements[key] {
             name = cached
         } else if preparedStatements.count < Self.maxPreparedStatements {
             let newName = "esurat_\(preparedStatements.count + 1)"
-            let prepared = key.oids.withUnsafeBufferPointer { oids in
-                PQprepare(handle, newName, sql, Int32(binds.count), oids.baseAddress)
+            let sent = key.oids.withUnsafeBufferPointer { oids in
+                PQsendPrepare(handle, newName, sql, Int32(binds.count), oids.baseAddress)
             }
-            try consume(prepared, sql: sql)  // throws on a server error; nothing is cached then
+            guard sent == 1 else { throw connectionError() }
+            _ = try await awaitResult(sql: sql)  // throws on a server error; nothing is cached then
             preparedStatements[key] = newName
             name = newName
         } else {
             name = nil
         }
-        let result = withParameters(binds) { values, lengths, formats, oids in
+        let sent = withParameters(binds) { values, lengths, formats, oids in
             if let name {
-                PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 1)
+                PQsendQueryPrepared(handle, name, Int32(binds.count), values, lengths, formats, 1)
             } else {
-                PQexecParams(handle, sql, Int32(binds.count), oids, values, lengths, formats, 1)
+                PQsendQueryParams(handle, sql, Int32(binds.count), oids, values, lengths, formats, 1)
             }
         }
-        return try consume(result, sql: sql)
+        guard sent == 1 else { throw connectionError() }
+        return try await awaitResult(sql: sql)
     }
 
     /// Runs SQL text that may hold several statements, without parameters (simple query
-    /// protocol). Only for trusted SQL: migrations and fixed commands. Blocking.
+    /// protocol). Only for trusted SQL: migrations and fixed commands.
+    @discardableResult
+    func script(_ sql: String) async throws -> PostgresRows {
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        return try await awaitResult(sql: sql)
+    }
+
+    /// Blocking variant of ``script(_:)`` for dedicated threads (connect, LISTEN, launcher).
     @discardableResult
     func simpleQuery(_ sql: String) throws -> PostgresRows {
         try consume(PQexec(handle, sql), sql: sql)
+    }
+
+    /// Sends what libpq buffered, then collects every result of the statement(s) sent: the
+    /// last result's rows, or the first error.
+    private func awaitResult(sql: String) async throws -> PostgresRows {
+        try await flush()
+        var rows = PostgresRows.empty
+        var failure: (any Error)?
+        while true {
+            try await waitUntilNotBusy()
+            guard let result = PQgetResult(handle) else { break }
+            do {
+                rows = try consume(result, sql: sql)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    /// Reads until a whole result is buffered, suspending while the socket has nothing.
+    private func waitUntilNotBusy() async throws {
+        while true {
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+            if PQisBusy(handle) == 0 { return }
+            await SocketReactor.shared.wait(for: socket)
+        }
+    }
+
+    /// Sends libpq's buffered output, reading input meanwhile so the server never blocks on
+    /// a full socket (the deadlock libpq's documentation warns of).
+    private func flush() async throws {
+        while true {
+            let flushed = PQflush(handle)
+            if flushed == 0 { return }
+            if flushed < 0 { throw connectionError() }
+            await SocketReactor.shared.wait(for: socket, writable: true)
+            guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        }
     }
 
     /// Turns a result into rows or a thrown ``PostgresError`` and frees it.
@@ -176,17 +231,10 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Sends all statements in one pipeline and collects one result per statement. After a
     /// failing statement the server skips the rest up to the sync point; those come back as
-    /// ``PostgresError/Code/pipelineAborted``. Blocking.
-    func pipeline(_ statements: [(sql: String, binds: [PostgresBind])]) throws -> [Result<PostgresRows, PostgresError>] {
+    /// ``PostgresError/Code/pipelineAborted``.
+    func pipeline(_ statements: [(sql: String, binds: [PostgresBind])]) async throws -> [Result<PostgresRows, PostgresError>] {
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
-        guard PQsetnonblocking(handle, 1) == 0 else {
-            PQexitPipelineMode(handle)
-            throw connectionError()
-        }
-        defer {
-            PQsetnonblocking(handle, 0)
-            PQexitPipelineMode(handle)
-        }
+        defer { PQexitPipelineMode(handle) }
         for statement in statements {
             let sent = withParameters(statement.binds) { values, lengths, formats, oids in
                 PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), oids, values, lengths, formats, 1)
@@ -194,17 +242,13 @@ final class LibPQConnection: @unchecked Sendable {
             guard sent == 1 else { throw connectionError() }
         }
         guard PQpipelineSync(handle) == 1 else { throw connectionError() }
+        try await flush()
 
         var results: [Result<PostgresRows, PostgresError>] = []
         results.reserveCapacity(statements.count)
         var current: Result<PostgresRows, PostgresError>?
         while true {
-            try flushAndWait()
-            if PQisBusy(handle) == 1 {
-                try waitForSocket(events: Int16(POLLIN))
-                guard PQconsumeInput(handle) == 1 else { throw connectionError() }
-                continue
-            }
+            try await waitUntilNotBusy()
             guard let result = PQgetResult(handle) else {
                 // NULL ends one statement's results.
                 results.append(current ?? .failure(PostgresError(code: .client, message: "no result")))
@@ -224,18 +268,6 @@ final class LibPQConnection: @unchecked Sendable {
                 current = .failure(error(from: result))
             }
             PQclear(result)
-        }
-    }
-
-    /// Sends libpq's buffered output, reading input meanwhile so the server never blocks on
-    /// a full socket (the documented pipeline deadlock).
-    private func flushAndWait() throws {
-        while true {
-            let flushed = PQflush(handle)
-            if flushed == 0 { return }
-            if flushed < 0 { throw connectionError() }
-            let ready = try waitForSocket(events: Int16(POLLIN | POLLOUT))
-            if ready & Int16(POLLIN) != 0, PQconsumeInput(handle) != 1 { throw connectionError() }
         }
     }
 
@@ -274,6 +306,13 @@ final class LibPQConnection: @unchecked Sendable {
             PQfreemem(notify)
         }
         return out
+    }
+
+    /// Quotes `text` as an SQL string literal, for statements run with ``simpleQuery(_:)``.
+    func quoteLiteral(_ text: String) throws -> String {
+        guard let quoted = PQescapeLiteral(handle, text, text.utf8.count) else { throw connectionError() }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
     }
 
     /// Quotes `identifier` for LISTEN/UNLISTEN, which take no parameters.

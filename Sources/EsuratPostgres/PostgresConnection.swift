@@ -2,24 +2,17 @@
 /// closure only, one statement at a time (await each before the next).
 public final class PostgresConnection: Sendable {
     let connection: LibPQConnection
-    let thread: ConnectionThread
 
-    init(connection: LibPQConnection, thread: ConnectionThread) {
+    init(connection: LibPQConnection) {
         self.connection = connection
-        self.thread = thread
     }
 
     /// Runs one statement with its parameters and returns the rows.
     @discardableResult
     public func query(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) async throws -> PostgresRows {
         try Task.checkCancellation()
-        let connection = self.connection
-        let parameters = binds.map { $0.postgresBind() }
-        let sql = query.sql
-        return try await thread.run {
-            defer { connection.lastUsed = .now }
-            return try connection.execute(sql, parameters)
-        }
+        defer { connection.lastUsed = .now }
+        return try await connection.execute(query.sql, binds.map { $0.postgresBind() })
     }
 
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
@@ -35,27 +28,16 @@ public final class PostgresConnection: Sendable {
     public func pipeline(_ statements: [PostgresStatement]) async throws -> [Result<PostgresRows, PostgresError>] {
         if statements.isEmpty { return [] }
         try Task.checkCancellation()
-        let connection = self.connection
-        let batch = statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) }
-        return try await thread.run {
-            defer { connection.lastUsed = .now }
-            return try connection.pipeline(batch)
-        }
+        defer { connection.lastUsed = .now }
+        return try await connection.pipeline(statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
     }
 
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat
     /// ships (migrations); never for anything built from a request.
     public func runScript(_ script: PostgresQuery) async throws {
-        let connection = self.connection
-        let sql = script.sql
-        try await thread.run { _ = try connection.simpleQuery(sql) }
+        try await connection.script(script.sql)
     }
 
     /// The server process serving this connection (`pg_backend_pid()`).
-    public var serverProcessID: Int32 {
-        get async throws {
-            let connection = self.connection
-            return try await thread.run { connection.serverProcessID }
-        }
-    }
+    public var serverProcessID: Int32 { connection.serverProcessID }
 }

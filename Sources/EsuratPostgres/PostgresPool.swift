@@ -151,7 +151,7 @@ public final class PostgresPool: Sendable {
             waiter.timeout.cancel()
             waiter.continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the connection pool is closed"))
         }
-        for connection in idle { connection.thread.stop() }
+        _ = idle  // closed as the last reference goes
     }
 
     /// Connections open now (idle and lent), for metrics.
@@ -237,7 +237,8 @@ public final class PostgresPool: Sendable {
                     configuration.connectionString, connectTimeout: configuration.connectTimeout,
                     applicationName: configuration.applicationName)
             }
-            return PostgresConnection(connection: connection, thread: thread)
+            thread.stop()
+            return PostgresConnection(connection: connection)
         } catch {
             thread.stop()
             releaseSlot()
@@ -250,14 +251,10 @@ public final class PostgresPool: Sendable {
         let connection = pooled.connection
         let idleFor = ContinuousClock.now - connection.lastUsed
         if connection.isHealthy && idleFor < configuration.healthCheckAfterIdle { return pooled }
-        let alive = (try? await pooled.thread.run { () -> Bool in
-            guard connection.isHealthy else { return false }
-            _ = try connection.simpleQuery("")
+        if connection.isHealthy, (try? await connection.script("")) != nil {
             connection.lastUsed = .now
-            return true
-        }) ?? false
-        if alive { return pooled }
-        pooled.thread.stop()
+            return pooled
+        }
         return try await openConnection()
     }
 
@@ -269,7 +266,6 @@ public final class PostgresPool: Sendable {
             try? await pooled.queryIgnoringCancellation("ROLLBACK")
         }
         guard connection.isHealthy && connection.isIdle else {
-            pooled.thread.stop()
             releaseSlot()
             return
         }
@@ -287,9 +283,7 @@ public final class PostgresPool: Sendable {
         case .handOver(let waiter):
             waiter.timeout.cancel()
             waiter.continuation.resume(returning: pooled)
-        case .discard:
-            pooled.thread.stop()
-        case .kept:
+        case .discard, .kept:
             break
         }
     }
@@ -309,10 +303,9 @@ public final class PostgresPool: Sendable {
 }
 
 extension PostgresConnection {
-    /// Runs trusted SQL on the connection's thread even when the task is cancelled: BEGIN,
-    /// COMMIT and ROLLBACK must leave the connection in a known state.
+    /// Runs trusted SQL even when the task is cancelled: BEGIN, COMMIT and ROLLBACK must
+    /// leave the connection in a known state.
     func queryIgnoringCancellation(_ sql: String) async throws {
-        let connection = self.connection
-        try await thread.run { _ = try connection.execute(sql, []) }
+        _ = try await connection.execute(sql, [])
     }
 }

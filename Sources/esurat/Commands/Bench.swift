@@ -47,7 +47,7 @@ struct BenchDatabase: AsyncParsableCommand {
         for (name, query, binds, script) in rows {
             _ = try await measure(pool: pool, query: query, binds: binds, seconds: 1)  // warm every connection
             let ours = try await measure(pool: pool, query: query, binds: binds, seconds: seconds)
-            let theirs = try runPGBench(pgbench, url: url, script: script)
+            let theirs = try await runPGBench(pgbench, url: url, script: script)
             let pad = { (s: String, n: Int) in s.padding(toLength: n, withPad: " ", startingAt: 0) }
             print(pad(name, 20) + String(format: "%10.0f   %10.0f   %5.2f×", ours, theirs, ours / theirs))
         }
@@ -78,22 +78,15 @@ struct BenchDatabase: AsyncParsableCommand {
         return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    private func runPGBench(_ pgbench: String, url: String, script: String) throws -> Double {
+    private func runPGBench(_ pgbench: String, url: String, script: String) async throws -> Double {
         let scriptPath = NSTemporaryDirectory() + "esurat-bench-\(UUID().uuidString).sql"
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: scriptPath) }
         let threads = min(concurrency, ProcessInfo.processInfo.activeProcessorCount)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgbench)
-        process.arguments = ["-n", "-M", "prepared", "-c", "\(concurrency)", "-j", "\(threads)", "-T", "\(seconds)", "-f", scriptPath, url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0,
+        let outcome = try await ChildProcess.runDetached(
+            [pgbench, "-n", "-M", "prepared", "-c", "\(concurrency)", "-j", "\(threads)", "-T", "\(seconds)", "-f", scriptPath, url])
+        let text = outcome.output
+        guard outcome.status == 0,
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
               let tps = Double(line.dropFirst(6).prefix { $0 != " " })
         else {
@@ -136,16 +129,9 @@ struct BenchHTTP: AsyncParsableCommand {
         let server = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(500))
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
         let threads = ProcessInfo.processInfo.activeProcessorCount
-        process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "http://127.0.0.1:\(port)\(path)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let outcome = try await ChildProcess.runDetached(["\(wrk)", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "http://127.0.0.1:\(port)\(path)"])
+        let text = outcome.output
         print(text)
         if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) {
             print("esurat bench http: GET \(path) \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)")

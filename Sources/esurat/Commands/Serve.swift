@@ -54,6 +54,7 @@ struct Serve: AsyncParsableCommand {
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             print("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
+            fflush(nil)  // stdout is a pipe under systemd and CI: show the line now
             try await group.run()
         } catch {
             pool.close()

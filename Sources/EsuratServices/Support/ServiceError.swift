@@ -1,0 +1,66 @@
+/// A use case refused: why, in terms a client can act on. The HTTP edge maps the kind to a
+/// status (validation 400, unauthorized 401, forbidden 403, notFound 404, conflict 409,
+/// rateLimited 429).
+public struct ServiceError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case validation, unauthorized, forbidden, notFound, conflict, rateLimited
+    }
+
+    /// One field a client got wrong.
+    public struct FieldError: Sendable, Hashable {
+        public var field: String
+        public var message: String
+        public init(_ field: String, _ message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    public var kind: Kind
+    public var detail: String
+    public var fields: [FieldError]
+    /// For ``Kind/rateLimited``: seconds until a retry may succeed.
+    public var retryAfterSeconds: Int?
+
+    public init(_ kind: Kind, _ detail: String, fields: [FieldError] = [], retryAfterSeconds: Int? = nil) {
+        self.kind = kind
+        self.detail = detail
+        self.fields = fields
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var description: String { "\(kind): \(detail)" }
+
+    public static func validation(_ fields: [FieldError]) -> ServiceError {
+        ServiceError(.validation, "The request has invalid fields.", fields: fields)
+    }
+
+    public static func invalid(_ field: String, _ message: String) -> ServiceError {
+        .validation([FieldError(field, message)])
+    }
+
+    public static func notFound(_ what: String) -> ServiceError {
+        ServiceError(.notFound, "\(what) does not exist.")
+    }
+
+    public static func conflict(_ field: String, _ message: String) -> ServiceError {
+        ServiceError(.conflict, message, fields: [FieldError(field, message)])
+    }
+}
+
+/// Collects field errors so a client learns about all of them at once.
+struct Validator {
+    private(set) var errors: [ServiceError.FieldError] = []
+
+    mutating func check(_ condition: Bool, _ field: String, _ message: String) {
+        if !condition { errors.append(.init(field, message)) }
+    }
+
+    mutating func fail(_ field: String, _ message: String) {
+        errors.append(.init(field, message))
+    }
+
+    func throwIfInvalid() throws {
+        if !errors.isEmpty { throw ServiceError.validation(errors) }
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs the Debian packages it needs, then `swift test`. The
+# integration tests start their own throwaway PostgreSQL cluster and remove it at the end.
+source "$(dirname "$0")/common.sh"
+esurat_install_packages
+esurat_reap_test_clusters
+cd "$esurat_root"
+swift build --build-tests
+status=0
+swift test --skip-build "$@" || status=$?
+esurat_reap_test_clusters
+exit $status
