@@ -57,10 +57,25 @@ let package = Package(
             dependencies: ["COpenSSL"],
             swiftSettings: strict
         ),
+        // Pure rules of the domain: no I/O, no C, no HTTP.
+        .target(
+            name: "EsuratDomain",
+            swiftSettings: strict
+        ),
+        // SQL repositories and the services that run one use case in one transaction.
+        .target(
+            name: "EsuratServices",
+            dependencies: [
+                "EsuratDomain", "EsuratPostgres", "EsuratSigning",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "EsuratHTTP",
             dependencies: [
-                "EsuratPostgres",
+                "EsuratPostgres", "EsuratServices", "EsuratDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -78,6 +93,7 @@ let package = Package(
                 "EsuratPostgres",
                 "EsuratHTTP",
                 "EsuratSigning",
+                "EsuratServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,6 +118,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EsuratDomainTests",
+            dependencies: ["EsuratDomain"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EsuratSigningTests",
             dependencies: ["EsuratSigning"],
             swiftSettings: strict
@@ -109,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "EsuratHTTPTests",
             dependencies: [
-                "EsuratHTTP", "EsuratTestSupport", "EsuratPostgres",
+                "EsuratHTTP", "EsuratTestSupport", "EsuratPostgres", "EsuratServices", "EsuratDomain", "EsuratSigning",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

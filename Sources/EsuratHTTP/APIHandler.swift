@@ -2,6 +2,8 @@
 /// group of its feature.
 struct APIHandler: APIProtocol {
     let ops: OpsHandlers
+    let identity: IdentityHandlers
+    let organisation: OrganisationHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -14,5 +16,56 @@ struct APIHandler: APIProtocol {
     }
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {
         try await ops.getOpenAPIDocument(input)
+    }
+    func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        try await identity.login(input)
+    }
+    func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
+        try await identity.logout(input)
+    }
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        try await identity.getMe(input)
+    }
+    func listAPITokens(_ input: Operations.ListAPITokens.Input) async throws -> Operations.ListAPITokens.Output {
+        try await identity.listAPITokens(input)
+    }
+    func createAPIToken(_ input: Operations.CreateAPIToken.Input) async throws -> Operations.CreateAPIToken.Output {
+        try await identity.createAPIToken(input)
+    }
+    func revokeAPIToken(_ input: Operations.RevokeAPIToken.Input) async throws -> Operations.RevokeAPIToken.Output {
+        try await identity.revokeAPIToken(input)
+    }
+    func listUnits(_ input: Operations.ListUnits.Input) async throws -> Operations.ListUnits.Output {
+        try await organisation.listUnits(input)
+    }
+    func createUnit(_ input: Operations.CreateUnit.Input) async throws -> Operations.CreateUnit.Output {
+        try await organisation.createUnit(input)
+    }
+    func getUnit(_ input: Operations.GetUnit.Input) async throws -> Operations.GetUnit.Output {
+        try await organisation.getUnit(input)
+    }
+    func listPositions(_ input: Operations.ListPositions.Input) async throws -> Operations.ListPositions.Output {
+        try await organisation.listPositions(input)
+    }
+    func createPosition(_ input: Operations.CreatePosition.Input) async throws -> Operations.CreatePosition.Output {
+        try await organisation.createPosition(input)
+    }
+    func getPosition(_ input: Operations.GetPosition.Input) async throws -> Operations.GetPosition.Output {
+        try await organisation.getPosition(input)
+    }
+    func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
+        try await organisation.listUsers(input)
+    }
+    func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
+        try await organisation.createUser(input)
+    }
+    func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
+        try await organisation.getUser(input)
+    }
+    func listDelegations(_ input: Operations.ListDelegations.Input) async throws -> Operations.ListDelegations.Output {
+        try await organisation.listDelegations(input)
+    }
+    func createDelegation(_ input: Operations.CreateDelegation.Input) async throws -> Operations.CreateDelegation.Output {
+        try await organisation.createDelegation(input)
     }
 }

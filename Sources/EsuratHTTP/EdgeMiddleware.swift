@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import EsuratServices
+import NIOCore
 
 /// The outermost middleware: it turns every error into a problem+json response (404 and 405
 /// for unknown routes included), stamps the request id on the response and writes one access
@@ -14,8 +16,11 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         let requestID = context.id
         var response: Response
+        let scope = RequestScope(info: RequestInfo(clientAddress: Self.clientAddress(context), requestID: requestID))
         do {
-            response = try await next(request, context)
+            response = try await RequestScope.$current.withValue(scope) {
+                try await next(request, context)
+            }
         } catch {
             var problem = ProblemMapping.problem(for: error)
             if problem.status == 404, error is HTTPError {
@@ -45,6 +50,12 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
         if let clientID = request.headers[.requestID] { metadata["client_request_id"] = "\(clientID.prefix(64))" }
         accessLogger.info("request", metadata: metadata)
         return response
+    }
+
+    /// The peer's IP address (behind a reverse proxy: the proxy's).
+    static func clientAddress(_ context: Context) -> String {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
+        return address.ipAddress ?? address.pathname ?? "unknown"
     }
 
     static func response(for problem: Problem) -> Response {

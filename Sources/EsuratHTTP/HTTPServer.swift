@@ -1,4 +1,5 @@
 public import EsuratPostgres
+public import EsuratServices
 public import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -20,35 +21,54 @@ public struct HTTPServerConfiguration: Sendable {
     public init() {}
 }
 
+/// What the HTTP API serves from.
+public struct HTTPServices: Sendable {
+    public var pool: PostgresPool
+    public var metrics: PrometheusCollectorRegistry
+    public var identity: IdentityService
+    public var organisation: OrganisationService
+
+    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService) {
+        self.pool = pool
+        self.metrics = metrics
+        self.identity = identity
+        self.organisation = organisation
+    }
+}
+
 /// Builds the Hummingbird application of esurat.
 public enum HTTPServer {
+    public typealias Context = EsuratRequestContext
+
     /// The router with every route and middleware, for the application and for in-process
     /// tests.
     public static func makeRouter(
         configuration: HTTPServerConfiguration,
-        pool: PostgresPool,
-        metrics: PrometheusCollectorRegistry,
+        services: HTTPServices,
         logger: Logger
-    ) throws -> Router<BasicRequestContext> {
-        try makeRouter(configuration: configuration, pool: pool, metrics: metrics, logger: logger) { _, _ in }
+    ) throws -> Router<Context> {
+        try makeRouter(configuration: configuration, services: services, logger: logger) { _, _ in }
     }
 
     /// The router, with `registerMore` adding routes the route table knows (tests add probes).
     static func makeRouter(
         configuration: HTTPServerConfiguration,
-        pool: PostgresPool,
-        metrics: PrometheusCollectorRegistry,
+        services: HTTPServices,
         logger: Logger,
-        registerMore: (Router<BasicRequestContext>, RouteTable) throws -> Void
-    ) throws -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        registerMore: (Router<Context>, RouteTable) throws -> Void
+    ) throws -> Router<Context> {
+        let router = Router(context: Context.self)
         let routes = RouteTable()
         var accessLogger = logger
         accessLogger[metadataKey: "component"] = "access"
         router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestGuardMiddleware(routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes, rawBodyRoutes: []))
-        let handler = APIHandler(ops: OpsHandlers(pool: pool, metrics: metrics, openAPIDocument: try openAPIDocument()))
+        router.add(middleware: AuthMiddleware(routes: routes, identity: services.identity, publicPaths: ["/api/v1/auth/login"]))
+        let handler = APIHandler(
+            ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),
+            identity: IdentityHandlers(identity: services.identity),
+            organisation: OrganisationHandlers(organisation: services.organisation))
         try handler.registerHandlers(on: RecordingTransport(router: router, routes: routes))
         try registerMore(router, routes)
         return router
@@ -58,11 +78,10 @@ public enum HTTPServer {
     /// service group), finishing requests in flight.
     public static func makeApplication(
         configuration: HTTPServerConfiguration,
-        pool: PostgresPool,
-        metrics: PrometheusCollectorRegistry,
+        services: HTTPServices,
         logger: Logger
-    ) throws -> Application<RouterResponder<BasicRequestContext>> {
-        let router = try makeRouter(configuration: configuration, pool: pool, metrics: metrics, logger: logger)
+    ) throws -> Application<RouterResponder<Context>> {
+        let router = try makeRouter(configuration: configuration, services: services, logger: logger)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "esurat"),
@@ -81,7 +100,7 @@ public enum HTTPServer {
 /// Registers the generated operations on the router and remembers their routes for 405s
 /// and the request guard.
 private struct RecordingTransport: ServerTransport {
-    let router: Router<BasicRequestContext>
+    let router: Router<HTTPServer.Context>
     let routes: RouteTable
 
     func register(

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import OpenAPIRuntime
+import EsuratServices
 
 /// The one place that turns any error into the problem a client sees. Anything not
 /// recognised is a 500 whose detail reveals nothing; it is logged with the request id.
@@ -11,6 +12,8 @@ enum ProblemMapping {
         switch error {
         case let problem as Problem:
             return problem
+        case let refusal as ServiceError:
+            return serviceProblem(refusal)
         case let serverError as ServerError:
             // The OpenAPI layer wraps what went wrong while decoding the request or running
             // the handler; judge the cause.
@@ -31,6 +34,28 @@ enum ProblemMapping {
         default:
             return Problem(status: .internalServerError, detail: "The server failed to handle the request; the request id identifies it in the server's log.")
         }
+    }
+
+    static func serviceProblem(_ error: ServiceError) -> Problem {
+        let fields = error.fields.isEmpty ? nil : error.fields.map { Problem.FieldError(field: $0.field, message: $0.message) }
+        var problem: Problem
+        switch error.kind {
+        case .validation:
+            problem = .validation(fields ?? [], detail: error.detail)
+        case .unauthorized:
+            problem = Problem(status: .unauthorized, detail: error.detail)
+            problem.headers["WWW-Authenticate"] = "Bearer realm=\"esurat\""
+        case .forbidden:
+            problem = Problem(status: .forbidden, detail: error.detail)
+        case .notFound:
+            problem = Problem(status: .notFound, detail: error.detail)
+        case .conflict:
+            problem = Problem(status: .conflict, detail: error.detail, errors: fields)
+        case .rateLimited:
+            problem = Problem(status: .tooManyRequests, detail: error.detail)
+            problem.headers["Retry-After"] = String(error.retryAfterSeconds ?? 60)
+        }
+        return problem
     }
 
     /// Error descriptions from the OpenAPI runtime name the header or parameter at fault and

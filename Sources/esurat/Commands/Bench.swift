@@ -119,12 +119,11 @@ struct BenchHTTP: AsyncParsableCommand {
         guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ValidationError("wrk is not installed: apt-get install -y wrk")
         }
-        let (url, embedded) = try await database.resolve(logger: logger)
-        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        let runtime = try await Runtime.start(database: database, logger: logger)
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
         http.port = port
-        let app = try HTTPServer.makeApplication(configuration: http, pool: pool, metrics: PrometheusCollectorRegistry(), logger: logger)
+        let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: PrometheusCollectorRegistry()), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
         let server = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(500))
@@ -138,7 +137,6 @@ struct BenchHTTP: AsyncParsableCommand {
         }
         await group.triggerGracefulShutdown()
         _ = try? await server.value
-        pool.close()
-        try await embedded?.stop()
+        await runtime.shutdown()
     }
 }

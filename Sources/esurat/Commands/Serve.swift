@@ -13,9 +13,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the esurat HTTP API.",
         discussion: """
-            Applies pending migrations, then serves until SIGINT or SIGTERM, when it stops taking \
-            requests, finishes those in flight, closes the database pool and stops the embedded \
-            PostgreSQL cluster if it started one.
+            Applies pending migrations; on an empty database creates the account 'admin' with the \
+            password in ESURAT_ADMIN_PASSWORD (or a generated one, printed once). Serves until \
+            SIGINT or SIGTERM, when it stops taking requests, finishes those in flight, closes the \
+            database pool and stops the embedded PostgreSQL cluster if it started one.
             """)
 
     @Option(name: .long, help: "Address to listen on.")
@@ -30,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not run the dispatch worker in this process (run `esurat worker` instead).")
     var noWorker = false
 
+    @Flag(name: .long, help: "Load the demo Kabupaten (units, positions, accounts) unless it is there already.")
+    var seedDemo = false
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -38,41 +42,49 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let migrator = try Migrator(directory: try database.migrationsDirectory())
-        let (url, embedded) = try await database.resolve(logger: logger)
-        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        let runtime = try await Runtime.start(database: database, logger: logger)
         do {
-            try await migrator.migrate(pool, logger: logger)
+            try await runtime.bootstrapAdmin()
+            if seedDemo { try await runtime.seedDemo() }
             var http = HTTPServerConfiguration()
             http.host = host
             http.port = port
             http.maxJSONBodyBytes = maxBodyBytes
-            let app = try HTTPServer.makeApplication(configuration: http, pool: pool, metrics: registry, logger: logger)
+            let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: registry), logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: PoolService(pool: pool)), .init(service: app)],
+                    services: [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
-            print("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
-            fflush(nil)  // stdout is a pipe under systemd and CI: show the line now
+            announce("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
             try await group.run()
         } catch {
-            pool.close()
-            try? await embedded?.stop()
+            await runtime.shutdown()
             throw error
         }
-        pool.close()
-        try await embedded?.stop()
+        await runtime.shutdown()
     }
 }
 
-/// Keeps the pool open until graceful shutdown; the group stops services in reverse order,
-/// so the pool closes after the HTTP server has finished its requests.
-struct PoolService: Service {
-    let pool: PostgresPool
+struct SeedDemo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed-demo",
+        abstract: "Load the demo Kabupaten: about twenty OPDs and kecamatan, their positions and an account for each.",
+        discussion: "Does nothing when the demo is loaded already. Every demo account has the password esurat-demo-2026.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        try? await gracefulShutdown()
-        pool.close()
+        let logger = try logging.bootstrap()
+        let runtime = try await Runtime.start(database: database, logger: logger)
+        do {
+            try await runtime.bootstrapAdmin()
+            try await runtime.seedDemo()
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+        await runtime.shutdown()
     }
 }

@@ -1,0 +1,74 @@
+import EsuratHTTP
+import EsuratPostgres
+import EsuratServices
+import EsuratSigning
+import Foundation
+import Logging
+import Prometheus
+
+/// The database, migrated, and the services over it: what `serve`, `seed-demo` and the
+/// benchmarks share.
+struct Runtime {
+    let pool: PostgresPool
+    let embedded: EmbeddedPostgres?
+    let blocking: BlockingWork
+    let identity: IdentityService
+    let organisation: OrganisationService
+
+    static func start(database: DatabaseOptions, logger: Logger) async throws -> Runtime {
+        let migrator = try Migrator(directory: try database.migrationsDirectory())
+        let (url, embedded) = try await database.resolve(logger: logger)
+        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        do {
+            try await migrator.migrate(pool, logger: logger)
+            let hasher = PasswordHasher()
+            let blocking = BlockingWork()
+            return Runtime(
+                pool: pool, embedded: embedded, blocking: blocking,
+                identity: try IdentityService(pool: pool, hasher: hasher, blocking: blocking),
+                organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking))
+        } catch {
+            pool.close()
+            try? await embedded?.stop()
+            throw error
+        }
+    }
+
+    func httpServices(metrics: PrometheusCollectorRegistry) -> HTTPServices {
+        HTTPServices(pool: pool, metrics: metrics, identity: identity, organisation: organisation)
+    }
+
+    /// Creates `admin` on an empty database and says how to log in.
+    func bootstrapAdmin() async throws {
+        let password = ProcessInfo.processInfo.environment["ESURAT_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        switch try await Bootstrap.ensureAdmin(pool: pool, hasher: PasswordHasher(), blocking: blocking, password: password) {
+        case .existing:
+            break
+        case .created:
+            announce("Created the administrator account 'admin' with the password from ESURAT_ADMIN_PASSWORD.")
+        case .createdWithGeneratedPassword(let generated):
+            // Shown once, on the terminal only; it never goes to the log.
+            announce("Created the administrator account 'admin' with the password: \(generated)\nStore it now: it is not shown again.")
+        }
+    }
+
+    func seedDemo() async throws {
+        let logins = try await DemoSeed.seed(organisation: organisation, pool: pool)
+        var lines = ["Demo data loaded. Demo logins (password for all: \(DemoSeed.password)):"]
+        lines += logins.map { "  \($0.username.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.role)" }
+        announce(lines.joined(separator: "\n"))
+    }
+
+    func shutdown() async {
+        pool.close()
+        await blocking.shutdown()
+        try? await embedded?.stop()
+    }
+}
+
+/// Writes a line for the operator to standard output at once (stdout is a pipe under
+/// systemd and CI, where print() would buffer it).
+func announce(_ text: String) {
+    print(text)
+    fflush(nil)
+}
