@@ -23,14 +23,8 @@ import Testing
 
     /// The real router plus two probe routes registered like the generated operations: one
     /// decoding a JSON body, one failing with an unexpected error.
-    static func app(pool: PostgresPool, maxJSONBytes: Int = 1024, logLines: LogCapture? = nil) throws -> some ApplicationProtocol {
-        var configuration = HTTPServerConfiguration()
-        configuration.maxJSONBodyBytes = maxJSONBytes
-        let capture = logLines ?? LogCapture()
-        let sink = capture.sink
-        let factory: @Sendable (String) -> any LogHandler = { label in JSONLogHandler(label: label, level: .info, sink: sink) }
-        let logger = Logger(label: "test", factory: factory)
-        let router = try HTTPServer.makeRouter(configuration: configuration, pool: pool, metrics: PrometheusCollectorRegistry(), logger: logger) { router, routes in
+    static func app(_ test: TestApp, maxJSONBytes: Int = 1024) throws -> some ApplicationProtocol {
+        try test.application(maxJSONBytes: maxJSONBytes) { router, routes in
             routes.add(method: .post, path: "/probe/json")
             router.post("/probe/json") { request, context -> String in
                 let body = try await request.body.collect(upTo: .max)
@@ -40,7 +34,6 @@ import Testing
             routes.add(method: .get, path: "/probe/crash")
             router.get("/probe/crash") { _, _ -> String in throw Unexpected() }
         }
-        return Application(router: router)
     }
 
     static func problem(_ response: TestResponse) throws -> Problem {
@@ -49,9 +42,9 @@ import Testing
     }
 
     @Test func healthAndReadinessAnswer200() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("\"ok\""))
@@ -64,11 +57,16 @@ import Testing
     }
 
     @Test func readinessIs503ProblemWhenTheDatabaseIsDown() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
         var configuration = PostgresPoolConfiguration(connectionString: "postgresql://nobody@127.0.0.1:\(try EmbeddedPostgres.freeLoopbackPort())/none")
         configuration.connectTimeout = .seconds(1)
-        let pool = PostgresPool(configuration: configuration)
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let deadPool = PostgresPool(configuration: configuration)
+        defer { deadPool.close() }
+        var services = test.services
+        services.pool = deadPool
+        let router = try HTTPServer.makeRouter(configuration: .init(), services: services, logger: Logger(label: "test"))
+        try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let problem = try Self.problem(response)
@@ -82,9 +80,9 @@ import Testing
     }
 
     @Test func metricsAndTheOpenAPIDocumentAreServed() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
@@ -101,9 +99,9 @@ import Testing
     }
 
     @Test func unknownPathIs404AndWrongMethodIs405() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
                 let problem = try Self.problem(response)
@@ -124,9 +122,9 @@ import Testing
     }
 
     @Test func malformedJSONIs400() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{\"subject\": ")) { response in
                 #expect(response.status == .badRequest)
                 let problem = try Self.problem(response)
@@ -137,9 +135,9 @@ import Testing
     }
 
     @Test func missingAndMistypedFieldsAreNamed() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"recipients": []}"#)) { response in
                 #expect(response.status == .badRequest)
                 let problem = try Self.problem(response)
@@ -157,9 +155,9 @@ import Testing
     }
 
     @Test func wrongContentTypeIs415() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.router) { client in
             for contentType in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"] {
                 try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: contentType], body: ByteBuffer(string: "{}")) { response in
                     #expect(response.status == .unsupportedMediaType)
@@ -174,9 +172,9 @@ import Testing
     }
 
     @Test func bodyOverTheLimitIs413BeforeItIsRead() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        try await Self.app(pool: pool, maxJSONBytes: 1024).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test, maxJSONBytes: 1024).test(.router) { client in
             let big = "{\"subject\": \"" + String(repeating: "x", count: 10 * 1024 * 1024) + "\", \"recipients\": []}"
             try await client.execute(uri: "/probe/json", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: big)) { response in
                 #expect(response.status == .contentTooLarge)
@@ -197,10 +195,10 @@ import Testing
     }
 
     @Test func unexpectedErrorsAre500WithoutDetails() async throws {
-        let pool = try await TestCluster.freshDatabase()
-        defer { pool.close() }
-        let logs = LogCapture()
-        try await Self.app(pool: pool, logLines: logs).test(.router) { client in
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let logs = test.logs
+        try await Self.app(test).test(.router) { client in
             try await client.execute(uri: "/probe/crash", method: .get) { response in
                 #expect(response.status == .internalServerError)
                 let text = String(buffer: response.body)
@@ -218,15 +216,6 @@ import Testing
         }
     }
 }
-
-/// Collects log lines written through ``JSONLogHandler``.
-final class LogCapture: Sendable {
-    private let storage = Mutex<[String]>([])
-    var sink: JSONLogHandler.Sink { { line in self.storage.withLock { $0.append(line) } } }
-    var lines: [String] { storage.withLock { $0 } }
-}
-
-import Synchronization
 
 extension Array where Element: Sendable {
     var async: AsyncStream<Element> {

@@ -65,14 +65,14 @@ import Testing
         configuration.healthCheckAfterIdle = .zero
         let pool = PostgresPool(configuration: configuration)
         defer { pool.close() }
-        let before: Int32 = try await pool.withConnection { try await $0.serverProcessID }
+        let before: Int32 = try await pool.withConnection { $0.serverProcessID }
         try await pool.query("CREATE TABLE survivors (id int)")
 
         try await launcher.restart()
 
         // Idle connections are pinged first, so the first statement after a restart succeeds.
         try await pool.query("INSERT INTO survivors VALUES (1)")
-        let after: Int32 = try await pool.withConnection { try await $0.serverProcessID }
+        let after: Int32 = try await pool.withConnection { $0.serverProcessID }
         #expect(before != after)
 
         // A pool that does not ping may lose one statement to the dead connection, never more.

@@ -1,0 +1,136 @@
+@testable import EsuratHTTP
+import EsuratPostgres
+import EsuratServices
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Login, tokens, rate limits and the secrets that must never reach a log.
+@Suite struct IdentityAPITests {
+    @Test func loginMeLogoutAndARevokedTokenIs401() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let token = try await client.login("admin", TestApp.adminPassword)
+            #expect(token.count == 43)
+            let me = try await client.send(.get, "/api/v1/me", token: token)
+            #expect(me.status == .ok)
+            #expect(try me.json()["username"] as? String == "admin")
+            #expect(try await client.send(.post, "/api/v1/auth/logout", token: token).status == .noContent)
+            let after = try await client.send(.get, "/api/v1/me", token: token)
+            #expect(after.status == .unauthorized)
+            #expect(after.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            #expect(try after.problem().status == 401)
+            // No token, a malformed one, an unknown one.
+            #expect(try await client.send(.get, "/api/v1/me").status == .unauthorized)
+            #expect(try await client.send(.get, "/api/v1/me", token: "not-a-token").status == .unauthorized)
+            #expect(try await client.send(.get, "/api/v1/me", token: String(repeating: "A", count: 43)).status == .unauthorized)
+        }
+    }
+
+    @Test func anExpiredTokenIs401() async throws {
+        var limits = IdentityService.Limits()
+        limits.sessionLifetime = .seconds(1)
+        let test = try await TestApp.make(limits: limits)
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let token = try await client.login("admin", TestApp.adminPassword)
+            #expect(try await client.send(.get, "/api/v1/me", token: token).status == .ok)
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await client.send(.get, "/api/v1/me", token: token).status == .unauthorized)
+        }
+    }
+
+    @Test func apiTokensAreShownOnceAndRevocable() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let session = try await client.login("admin", TestApp.adminPassword)
+            let created = try await client.send(.post, "/api/v1/me/tokens", token: session, json: #"{"name": "SIMPEG integration", "validDays": 30}"#)
+            #expect(created.status == .created)
+            let body = try created.json()
+            let apiToken = try #require(body["token"] as? String)
+            let id = try #require(body["id"] as? String)
+            #expect(try await client.send(.get, "/api/v1/me", token: apiToken).status == .ok)
+            let listed = try await client.send(.get, "/api/v1/me/tokens", token: session)
+            #expect(!listed.text.contains(apiToken))
+            #expect(listed.text.contains("SIMPEG integration"))
+            #expect(try await client.send(.delete, "/api/v1/me/tokens/\(id)", token: session).status == .noContent)
+            #expect(try await client.send(.get, "/api/v1/me", token: apiToken).status == .unauthorized)
+            #expect(try await client.send(.delete, "/api/v1/me/tokens/\(id)", token: session).status == .notFound)
+            let malformed = try await client.send(.delete, "/api/v1/me/tokens/123", token: session)
+            #expect(malformed.status == .badRequest)
+            #expect(try malformed.problem().errors?.first?.field == "tokenId")
+        }
+    }
+
+    @Test func tooManyFailedLoginsWithinAMinuteGive429() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            for _ in 0..<5 {
+                let wrong = try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "wrong-password-1"}"#)
+                #expect(wrong.status == .unauthorized)
+            }
+            let limited = try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "\#(TestApp.adminPassword)"}"#)
+            #expect(limited.status == .tooManyRequests)
+            let retryAfter = try #require(limited.headers[.retryAfter].flatMap(Int.init))
+            #expect((1...60).contains(retryAfter))
+            #expect(try limited.problem().status == 429)
+        }
+        // Every attempt is in the audit trail, without the password.
+        let events = try await test.pool.query("SELECT action, details::text AS details FROM audit_events WHERE action LIKE 'auth.%' ORDER BY seq")
+        let actions = try events.map { try $0.decode("action", as: String.self) }
+        #expect(actions.filter { $0 == "auth.login_failed" }.count == 5)
+        #expect(actions.contains("auth.login_rate_limited"))
+        for row in events { #expect(!(try row.decode("details", as: String.self)).contains("wrong-password")) }
+    }
+
+    @Test func theRateLimitAlsoCountsPerClientAddress() async throws {
+        var limits = IdentityService.Limits()
+        limits.perAddress = 3
+        let test = try await TestApp.make(limits: limits)
+        defer { test.close() }
+        try await test.application().test(.router) { client async throws in
+            for name in ["budi", "sari", "joko"] {
+                #expect(try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "\#(name)", "password": "whatever-123"}"#).status == .unauthorized)
+            }
+            // A fourth username from the same address is refused before the password is checked.
+            #expect(try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "\#(TestApp.adminPassword)"}"#).status == .tooManyRequests)
+        }
+    }
+
+    @Test func noSecretEverReachesTheLog() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let secrets: [String] = try await test.application().test(.router) { client in
+            var secrets = [TestApp.adminPassword, "definitely-wrong-password"]
+            let token = try await client.login("admin", TestApp.adminPassword)
+            secrets.append(token)
+            let created = try await client.send(.post, "/api/v1/me/tokens", token: token, json: #"{"name": "bot"}"#)
+            secrets.append(try created.json()["token"] as? String ?? "missing")
+            _ = try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "definitely-wrong-password"}"#)
+            let userPassword = "kata-sandi-rahasia-99"
+            secrets.append(userPassword)
+            let units = try await client.send(.get, "/api/v1/units", token: token).json()["items"] as? [[String: Any]] ?? []
+            let unitID = units.first?["id"] as? String ?? ""
+            _ = try await client.send(.post, "/api/v1/users", token: token, json: #"{"username": "budi", "fullName": "Budi", "password": "\#(userPassword)", "roles": ["staff"], "unitId": "\#(unitID)"}"#)
+            _ = try await client.send(.get, "/api/v1/me", token: token)
+            _ = try await client.send(.post, "/api/v1/auth/logout", token: token)
+            _ = try await client.send(.get, "/api/v1/me", token: token)
+            return secrets
+        }
+        let lines = test.logs.lines
+        #expect(lines.count >= 8)
+        for line in lines {
+            for secret in secrets { #expect(!line.contains(secret), "a secret reached the log: \(line)") }
+        }
+        let audit = try await test.pool.query("SELECT details::text AS d FROM audit_events").map { try $0.decode("d", as: String.self) }.joined()
+        for secret in secrets { #expect(!audit.contains(secret)) }
+        // Stored passwords are scrypt hashes, tokens only SHA-256 digests.
+        let hashes = try await test.pool.query("SELECT password_hash FROM users").map { try $0.decode("password_hash", as: String.self) }
+        #expect(hashes.allSatisfy { $0.hasPrefix("$scrypt$ln=") })
+    }
+}
