@@ -192,6 +192,13 @@ public final class OrganisationService: Sendable {
         return try await insertUser(input, createdBy: actor.userID, request: request)
     }
 
+    /// A staff account for `esurat bench auth`, made without an actor.
+    public func insertUserForBenchmark(username: String, password: String, unitID: UUID) async throws -> UserRecord {
+        try await insertUser(
+            .init(username: username, fullName: "Benchmark", nip: nil, password: password, roles: [.staff], unitID: unitID, positionID: nil),
+            createdBy: nil, request: .local)
+    }
+
     /// Creates an account without an actor check: for the bootstrap admin and the demo seed.
     func insertUser(_ input: NewUser, createdBy: UUID?, request: RequestInfo) async throws -> UserRecord {
         let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()

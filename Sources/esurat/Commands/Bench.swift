@@ -5,11 +5,13 @@ import Foundation
 import Logging
 import Prometheus
 import ServiceLifecycle
+import EsuratServices
+import EsuratSigning
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure esurat beside the stock tools, on this machine, in one run.",
-        subcommands: [BenchDatabase.self, BenchHTTP.self])
+        subcommands: [BenchDatabase.self, BenchHTTP.self, BenchAuth.self])
 }
 
 /// Throughput of the libpq pool beside pgbench running the same statements.
@@ -134,6 +136,90 @@ struct BenchHTTP: AsyncParsableCommand {
         print(text)
         if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) {
             print("esurat bench http: GET \(path) \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)")
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await server.value
+        await runtime.shutdown()
+    }
+}
+
+/// Logins/s with the production scrypt parameters, and authenticated `GET /api/v1/me`
+/// requests/s with wrk.
+struct BenchAuth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auth",
+        abstract: "Logins/s (scrypt) through the service, and authenticated GET /api/v1/me requests/s with wrk.")
+
+    @Option(name: .long, help: "Concurrent logins.")
+    var concurrency: Int = 4
+
+    @Option(name: .long, help: "Seconds per measurement.")
+    var seconds: Int = 10
+
+    @Option(name: .long, help: "wrk connections.")
+    var connections: Int = 64
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        LoggingBootstrap.once(level: .warning)
+        let logger = Logger(label: "esurat.bench")
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw ValidationError("wrk is not installed: apt-get install -y wrk")
+        }
+        let runtime = try await Runtime.start(database: database, logger: logger)
+        try await runtime.bootstrapAdmin()
+        let password = "bench-password-\(UInt32.random(in: 0...UInt32.max))"
+        let username = "bench.\(UInt32.random(in: 0...UInt32.max))"
+        let unit: UUID = try await runtime.pool.query("SELECT id FROM units ORDER BY created_at LIMIT 1").single().decode("id")
+        _ = try await runtime.organisation.insertUserForBenchmark(username: username, password: password, unitID: unit)
+        let hasher = PasswordHasher()
+        print("esurat bench auth: scrypt N=2^\(hasher.logN) r=\(hasher.r) p=\(hasher.p), \(concurrency) concurrent logins, \(seconds) s")
+
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(seconds)
+        var token = ""
+        let logins = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for n in 0..<concurrency {
+                group.addTask {
+                    var done = 0
+                    var last = ""
+                    while ContinuousClock.now < deadline {
+                        last = try await runtime.identity.login(username: username, password: password, request: RequestInfo(clientAddress: "bench-\(n)")).token
+                        done += 1
+                    }
+                    return (done, last)
+                }
+            }
+            var total = 0
+            for try await (done, last) in group {
+                total += done
+                token = last
+            }
+            return total
+        }
+        let elapsed = ContinuousClock.now - started
+        let rate = Double(logins) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print(String(format: "logins: %.1f/s (%d in %.1f s)", rate, logins, Double(elapsed.components.seconds)))
+
+        let port = try EmbeddedPostgres.freeLoopbackPort()
+        var http = HTTPServerConfiguration()
+        http.port = port
+        let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: PrometheusCollectorRegistry()), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
+        let server = Task { try await group.run() }
+        try await Task.sleep(for: .milliseconds(500))
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let outcome = try await ChildProcess.runDetached([
+            wrk, "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "-H", "Authorization: Bearer \(token)",
+            "http://127.0.0.1:\(port)/api/v1/me",
+        ])
+        let lines = outcome.output.split(separator: "\n")
+        if let line = lines.first(where: { $0.hasPrefix("Requests/sec:") }) {
+            let non2xx = lines.first(where: { $0.contains("Non-2xx") }).map { " (\($0.trimmingCharacters(in: .whitespaces)))" } ?? ""
+            print("GET /api/v1/me: \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)\(non2xx)")
+        } else {
+            print(outcome.output)
         }
         await group.triggerGracefulShutdown()
         _ = try? await server.value
