@@ -1,0 +1,79 @@
+internal import COpenSSL
+public import Foundation
+
+/// Makes detached CMS signatures (RFC 5652) in the CAdES baseline shape esurat promises:
+/// SHA-256, binary content (CMS_BINARY: the bytes are signed as they are), signed attributes
+/// content-type, message-digest, signing-time and ESS signing-certificate-v2 (CAdES-BES),
+/// DER; with a TSA, an RFC 3161 time-stamp over the signature value as the unsigned attribute
+/// id-aa-signatureTimeStampToken (CAdES-T).
+///
+/// The result verifies with
+/// `openssl cms -verify -binary -inform DER -in SIG -content FILE -CAfile chain.pem`.
+public struct CMSSigner: Sendable {
+    public let certificate: Certificate
+    public let key: PrivateKey
+    /// Intermediate certificates to embed so verifiers can build the path.
+    public let chain: [Certificate]
+    public let timestampAuthority: TimestampAuthority?
+
+    public init(certificate: Certificate, key: PrivateKey, chain: [Certificate], timestampAuthority: TimestampAuthority?) {
+        self.certificate = certificate
+        self.key = key
+        self.chain = chain
+        self.timestampAuthority = timestampAuthority
+    }
+
+    /// Why a signature was not made; in words the signer can act on.
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case certificateNotYetValid(Date)
+        case certificateExpired(Date)
+        case keyDoesNotMatchCertificate
+
+        public var description: String {
+            switch self {
+            case .certificateNotYetValid(let date): "the signing certificate is valid only from \(date)"
+            case .certificateExpired(let date): "the signing certificate expired on \(date); request a new one"
+            case .keyDoesNotMatchCertificate: "the private key does not belong to the signing certificate"
+            }
+        }
+    }
+
+    /// The detached signature over `content`, DER.
+    public func sign(_ content: [UInt8], at now: Date = Date()) throws -> [UInt8] {
+        if now < certificate.notBefore { throw Refusal.certificateNotYetValid(certificate.notBefore) }
+        if now > certificate.notAfter { throw Refusal.certificateExpired(certificate.notAfter) }
+        ERR_clear_error()
+        guard X509_check_private_key(certificate.pointer, key.pointer) == 1 else {
+            ERR_clear_error()
+            throw Refusal.keyDoesNotMatchCertificate
+        }
+        let flags = UInt32(CMS_BINARY | CMS_DETACHED | CMS_PARTIAL)
+        guard let stack = COpenSSL_sk_X509_new_null() else { throw OpenSSLError.drain("sk_X509_new_null") }
+        defer { COpenSSL_sk_X509_free(stack) }
+        for cert in chain { _ = COpenSSL_sk_X509_push(stack, cert.pointer) }
+        guard let cms = CMS_sign(nil, nil, stack, nil, flags) else { throw OpenSSLError.drain("CMS_sign") }
+        defer { CMS_ContentInfo_free(cms) }
+        guard let signerInfo = CMS_add1_signer(cms, certificate.pointer, key.pointer, EVP_sha256(), flags) else {
+            throw OpenSSLError.drain("CMS_add1_signer")
+        }
+        // ESS signing-certificate-v2 binds the signer's certificate into what is signed.
+        guard let ess = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), certificate.pointer, nil, 0) else {
+            throw OpenSSLError.drain("OSSL_ESS_signing_cert_v2_new_init")
+        }
+        defer { COpenSSL_ESS_SIGNING_CERT_V2_free(ess) }
+        let essDER = try derEncode({ i2d_ESS_SIGNING_CERT_V2(ess, $0) }, "i2d_ESS_SIGNING_CERT_V2")
+        try check(CMS_signed_add1_attr_by_NID(signerInfo, NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, essDER, Int32(essDER.count)),
+                  "CMS_signed_add1_attr_by_NID(signingCertificateV2)")
+        let data = try MemoryBIO(content)
+        try check(CMS_final(cms, data.pointer, nil, UInt32(CMS_BINARY | CMS_DETACHED)), "CMS_final")
+
+        if let timestampAuthority {
+            guard let signature = CMS_SignerInfo_get0_signature(signerInfo) else { throw OpenSSLError.drain("CMS_SignerInfo_get0_signature") }
+            let value = Array(UnsafeBufferPointer(start: ASN1_STRING_get0_data(signature), count: Int(ASN1_STRING_length(signature))))
+            let token = try timestampAuthority.token(forSHA256: try Digest.sha256(value))
+            try check(CMS_unsigned_add1_attr_by_NID(signerInfo, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE, token, Int32(token.count)),
+                      "CMS_unsigned_add1_attr_by_NID(timeStampToken)")
+        }
+        return try derEncode({ i2d_CMS_ContentInfo(cms, $0) }, "i2d_CMS_ContentInfo")
+    }
+}
