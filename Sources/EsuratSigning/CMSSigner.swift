@@ -16,11 +16,24 @@ public struct CMSSigner: Sendable {
     public let chain: [Certificate]
     public let timestampAuthority: TimestampAuthority?
 
+    /// The DER of the ESS signing-certificate-v2 attribute: it depends on the certificate
+    /// only, so it is computed once.
+    let signingCertificateAttribute: [UInt8]?
+
     public init(certificate: Certificate, key: PrivateKey, chain: [Certificate], timestampAuthority: TimestampAuthority?) {
         self.certificate = certificate
         self.key = key
         self.chain = chain
         self.timestampAuthority = timestampAuthority
+        self.signingCertificateAttribute = try? Self.essSigningCertificateV2(certificate)
+    }
+
+    static func essSigningCertificateV2(_ certificate: Certificate) throws -> [UInt8] {
+        guard let ess = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), certificate.pointer, nil, 0) else {
+            throw OpenSSLError.drain("OSSL_ESS_signing_cert_v2_new_init")
+        }
+        defer { COpenSSL_ESS_SIGNING_CERT_V2_free(ess) }
+        return try derEncode({ i2d_ESS_SIGNING_CERT_V2(ess, $0) }, "i2d_ESS_SIGNING_CERT_V2")
     }
 
     /// Why a signature was not made; in words the signer can act on.
@@ -57,11 +70,7 @@ public struct CMSSigner: Sendable {
             throw OpenSSLError.drain("CMS_add1_signer")
         }
         // ESS signing-certificate-v2 binds the signer's certificate into what is signed.
-        guard let ess = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), certificate.pointer, nil, 0) else {
-            throw OpenSSLError.drain("OSSL_ESS_signing_cert_v2_new_init")
-        }
-        defer { COpenSSL_ESS_SIGNING_CERT_V2_free(ess) }
-        let essDER = try derEncode({ i2d_ESS_SIGNING_CERT_V2(ess, $0) }, "i2d_ESS_SIGNING_CERT_V2")
+        let essDER = try signingCertificateAttribute ?? Self.essSigningCertificateV2(certificate)
         try check(CMS_signed_add1_attr_by_NID(signerInfo, NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, essDER, Int32(essDER.count)),
                   "CMS_signed_add1_attr_by_NID(signingCertificateV2)")
         let data = try MemoryBIO(content)

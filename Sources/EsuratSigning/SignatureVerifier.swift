@@ -1,5 +1,6 @@
 internal import COpenSSL
 public import Foundation
+import Synchronization
 
 /// What a verifier trusts: anchors (roots, ours or a national CA's), intermediates that
 /// may complete a path, and CRLs.
@@ -25,9 +26,22 @@ public struct TrustStore: Sendable {
 /// throws and never crashes on malformed input: anything unreadable is FORMAT_FAILURE.
 public struct SignatureVerifier: Sendable {
     public let trust: TrustStore
+    /// CRLs whose signature was checked once, by the serial of the certificate that signed
+    /// them: a CRL's signature does not change between verifications.
+    let crlsByIssuer: [String: [RevocationList]]
+    /// Paths already built and checked, by the SHA-256 of the signer certificate: their
+    /// signatures do not change either, only the time they are judged at.
+    let paths = PathCache()
 
     public init(trust: TrustStore) {
         self.trust = trust
+        var byIssuer: [String: [RevocationList]] = [:]
+        for crl in trust.crls {
+            for issuer in trust.anchors + trust.intermediates where crl.isSigned(by: issuer) {
+                byIssuer[issuer.serialHex, default: []].append(crl)
+            }
+        }
+        self.crlsByIssuer = byIssuer
     }
 
     public func verify(content: [UInt8], signature: [UInt8], now: Date = Date()) -> VerificationReport {
@@ -119,7 +133,7 @@ public struct SignatureVerifier: Sendable {
         var revocation = VerificationReport.Revocation(status: "good", revokedAt: nil, judgedAt: validationTime)
         for (index, cert) in path.chain.enumerated() where index + 1 < path.chain.count {
             let issuer = path.chain[index + 1]
-            let lists = trust.crls.filter { $0.isSigned(by: issuer) }
+            let lists = crlsByIssuer[issuer.serialHex]?.filter { $0.issuer == issuer.subject } ?? trust.crls.filter { $0.isSigned(by: issuer) }
             guard !lists.isEmpty else {
                 revocation.status = "unknown"
                 report.revocation = revocation
@@ -232,6 +246,21 @@ public struct SignatureVerifier: Sendable {
     func buildPath(_ signer: Certificate, embedded: [Certificate], at time: Date)
         -> (chain: [Certificate], failure: (VerificationReport.SubIndication, String)?)
     {
+        let key = (try? Digest.sha256(try signer.der)) ?? []
+        if let known = paths.path(for: key) {
+            if let outside = known.first(where: { time < $0.notBefore || time > $0.notAfter }) {
+                return (known, (.outOfBoundsNoPOE, "\(outside.subject) is outside its validity at \(time) and nothing proves the signature existed while it was valid"))
+            }
+            return (known, nil)
+        }
+        let built = buildPathUncached(signer, embedded: embedded, at: time)
+        if built.failure == nil, !key.isEmpty { paths.remember(built.chain, for: key) }
+        return built
+    }
+
+    func buildPathUncached(_ signer: Certificate, embedded: [Certificate], at time: Date)
+        -> (chain: [Certificate], failure: (VerificationReport.SubIndication, String)?)
+    {
         ERR_clear_error()
         guard let store = makeStore(at: time), let context = X509_STORE_CTX_new() else {
             return ([], (.chainConstraintsFailure, "cannot set up path building"))
@@ -265,6 +294,21 @@ public struct SignatureVerifier: Sendable {
             return (chain, (.outOfBoundsNoPOE, "a certificate of the path is outside its validity at \(time) and nothing proves the signature existed while it was valid: \(text)"))
         default:
             return (chain, (.chainConstraintsFailure, text))
+        }
+    }
+}
+
+/// Certificate paths that were verified, by the SHA-256 of their end-entity certificate.
+final class PathCache: Sendable {
+    private let paths = Mutex<[[UInt8]: [Certificate]]>([:])
+    private static let limit = 10_000
+
+    func path(for key: [UInt8]) -> [Certificate]? { paths.withLock { $0[key] } }
+
+    func remember(_ chain: [Certificate], for key: [UInt8]) {
+        paths.withLock { paths in
+            if paths.count >= Self.limit { paths.removeAll(keepingCapacity: true) }
+            paths[key] = chain
         }
     }
 }
