@@ -4,6 +4,7 @@ struct APIHandler: APIProtocol {
     let ops: OpsHandlers
     let identity: IdentityHandlers
     let organisation: OrganisationHandlers
+    let pki: PKIHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -67,5 +68,20 @@ struct APIHandler: APIProtocol {
     }
     func createDelegation(_ input: Operations.CreateDelegation.Input) async throws -> Operations.CreateDelegation.Output {
         try await organisation.createDelegation(input)
+    }
+    func createSigningKey(_ input: Operations.CreateSigningKey.Input) async throws -> Operations.CreateSigningKey.Output {
+        try await pki.createSigningKey(input)
+    }
+    func getCAChain(_ input: Operations.GetCAChain.Input) async throws -> Operations.GetCAChain.Output {
+        try await pki.getCAChain(input)
+    }
+    func getCRL(_ input: Operations.GetCRL.Input) async throws -> Operations.GetCRL.Output {
+        try await pki.getCRL(input)
+    }
+    func getRootCRL(_ input: Operations.GetRootCRL.Input) async throws -> Operations.GetRootCRL.Output {
+        try await pki.getRootCRL(input)
+    }
+    func revokeCertificate(_ input: Operations.RevokeCertificate.Input) async throws -> Operations.RevokeCertificate.Output {
+        try await pki.revokeCertificate(input)
     }
 }

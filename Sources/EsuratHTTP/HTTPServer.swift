@@ -27,12 +27,14 @@ public struct HTTPServices: Sendable {
     public var metrics: PrometheusCollectorRegistry
     public var identity: IdentityService
     public var organisation: OrganisationService
+    public var pki: PKIService
 
-    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService) {
+    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService) {
         self.pool = pool
         self.metrics = metrics
         self.identity = identity
         self.organisation = organisation
+        self.pki = pki
     }
 }
 
@@ -64,11 +66,14 @@ public enum HTTPServer {
         router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestGuardMiddleware(routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes, rawBodyRoutes: []))
-        router.add(middleware: AuthMiddleware(routes: routes, identity: services.identity, publicPaths: ["/api/v1/auth/login"]))
+        router.add(middleware: AuthMiddleware(
+            routes: routes, identity: services.identity,
+            publicPaths: ["/api/v1/auth/login", "/api/v1/pki/ca.pem", "/api/v1/pki/crl.der", "/api/v1/pki/root-crl.der"]))
         let handler = APIHandler(
             ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),
             identity: IdentityHandlers(identity: services.identity),
-            organisation: OrganisationHandlers(organisation: services.organisation))
+            organisation: OrganisationHandlers(organisation: services.organisation),
+            pki: PKIHandlers(pki: services.pki))
         try handler.registerHandlers(on: RecordingTransport(router: router, routes: routes))
         try registerMore(router, routes)
         return router

@@ -51,6 +51,8 @@ enum ProblemMapping {
             problem = Problem(status: .notFound, detail: error.detail)
         case .conflict:
             problem = Problem(status: .conflict, detail: error.detail, errors: fields)
+        case .unprocessable:
+            problem = Problem(status: .unprocessableContent, detail: error.detail, errors: fields)
         case .rateLimited:
             problem = Problem(status: .tooManyRequests, detail: error.detail)
             problem.headers["Retry-After"] = String(error.retryAfterSeconds ?? 60)

@@ -15,10 +15,12 @@ import Testing
 /// A migrated database of its own, the services over it, and the real router, for API tests.
 struct TestApp {
     static let adminPassword = "admin-password-for-tests"
+    static let pkiPassphrase = "pki-passphrase-for-tests"
 
     let pool: PostgresPool
     let identity: IdentityService
     let organisation: OrganisationService
+    let pki: PKIService
     let services: HTTPServices
     let logs: LogCapture
 
@@ -32,8 +34,10 @@ struct TestApp {
         let identity = try IdentityService(pool: pool, hasher: hasher, blocking: blocking, limits: limits)
         let organisation = OrganisationService(pool: pool, hasher: hasher, blocking: blocking)
         _ = try await Bootstrap.ensureAdmin(pool: pool, hasher: hasher, blocking: blocking, password: adminPassword)
-        let services = HTTPServices(pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation)
-        return TestApp(pool: pool, identity: identity, organisation: organisation, services: services, logs: LogCapture())
+        let pki = PKIService(pool: pool, blocking: blocking, passphrase: pkiPassphrase, organization: "Pemerintah Kabupaten Uji")
+        try await pki.start()
+        let services = HTTPServices(pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation, pki: pki)
+        return TestApp(pool: pool, identity: identity, organisation: organisation, pki: pki, services: services, logs: LogCapture())
     }
 
     static var schemaDirectory: String {

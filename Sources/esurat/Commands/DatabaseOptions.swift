@@ -37,6 +37,25 @@ struct DatabaseOptions: ParsableArguments {
         return configuration
     }
 
+    /// The passphrase of the internal CA's keys: ESURAT_PKI_PASSPHRASE, or — for a first
+    /// start without one — a generated passphrase kept in `<data-dir>/pki-passphrase`
+    /// (mode 0600). Move it to your secret store for production.
+    func pkiPassphrase(logger: Logger) throws -> String {
+        if let value = ProcessInfo.processInfo.environment["ESURAT_PKI_PASSPHRASE"], !value.isEmpty { return value }
+        let path = URL(fileURLWithPath: dataDir).standardizedFileURL.path + "/pki-passphrase"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), !existing.isEmpty {
+            return existing.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let passphrase = (0..<32).map { _ in String(UInt8.random(in: 0...15, using: &generator), radix: 16) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(passphrase.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path); set ESURAT_PKI_PASSPHRASE")
+        }
+        logger.warning("no ESURAT_PKI_PASSPHRASE: generated one for the internal CA and kept it in the data directory", metadata: ["file": "\(path)"])
+        return passphrase
+    }
+
     func migrationsDirectory() throws -> String {
         let fm = FileManager.default
         var candidates: [String] = []

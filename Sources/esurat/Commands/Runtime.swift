@@ -14,6 +14,7 @@ struct Runtime {
     let blocking: BlockingWork
     let identity: IdentityService
     let organisation: OrganisationService
+    let pki: PKIService
 
     static func start(database: DatabaseOptions, logger: Logger) async throws -> Runtime {
         let migrator = try Migrator(directory: try database.migrationsDirectory())
@@ -23,10 +24,15 @@ struct Runtime {
             try await migrator.migrate(pool, logger: logger)
             let hasher = PasswordHasher()
             let blocking = BlockingWork()
+            let pki = PKIService(
+                pool: pool, blocking: blocking, passphrase: try database.pkiPassphrase(logger: logger),
+                organization: ProcessInfo.processInfo.environment["ESURAT_ORGANIZATION"] ?? "Pemerintah Daerah")
+            try await pki.start()
             return Runtime(
                 pool: pool, embedded: embedded, blocking: blocking,
                 identity: try IdentityService(pool: pool, hasher: hasher, blocking: blocking),
-                organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking))
+                organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking),
+                pki: pki)
         } catch {
             pool.close()
             try? await embedded?.stop()
@@ -35,7 +41,7 @@ struct Runtime {
     }
 
     func httpServices(metrics: PrometheusCollectorRegistry) -> HTTPServices {
-        HTTPServices(pool: pool, metrics: metrics, identity: identity, organisation: organisation)
+        HTTPServices(pool: pool, metrics: metrics, identity: identity, organisation: organisation, pki: pki)
     }
 
     /// Creates `admin` on an empty database and says how to log in.
