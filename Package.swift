@@ -127,6 +127,12 @@ let package = Package(
             dependencies: ["EsuratSigning"],
             swiftSettings: strict
         ),
+        // Runs the built `esurat` binary (it depends on the executable so that it is built first).
+        .testTarget(
+            name: "EsuratCLITests",
+            dependencies: ["esurat"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EsuratHTTPTests",
             dependencies: [
