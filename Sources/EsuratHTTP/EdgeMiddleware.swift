@@ -32,7 +32,7 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
                 }
             }
             if problem.status >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("request failed", metadata: ProblemMapping.logMetadata(for: error))
             }
             problem.instance = request.uri.path
             problem.requestId = requestID

@@ -74,7 +74,8 @@ public enum HTTPServer {
             identity: IdentityHandlers(identity: services.identity),
             organisation: OrganisationHandlers(organisation: services.organisation),
             pki: PKIHandlers(pki: services.pki))
-        try handler.registerHandlers(on: RecordingTransport(router: router, routes: routes))
+        try handler.registerHandlers(
+            on: RecordingTransport(router: router, routes: routes), configuration: .init(dateTranscoder: DateTimeTranscoder()))
         try registerMore(router, routes)
         return router
     }

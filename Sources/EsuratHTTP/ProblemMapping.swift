@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import OpenAPIRuntime
 import EsuratServices
+import EsuratPostgres
+import EsuratSigning
 
 /// The one place that turns any error into the problem a client sees. Anything not
 /// recognised is a 500 whose detail reveals nothing; it is logged with the request id.
@@ -25,6 +27,12 @@ enum ProblemMapping {
             return inner
         case let decoding as DecodingError:
             return decodingProblem(decoding)
+        case let invalid as InvalidDateTime:
+            return .validation([.init(field: "body", message: "has a date-time \"\(invalid.text.prefix(40))\" that is not RFC 3339 (such as 2026-12-01T08:00:00Z)")])
+        case let postgres as PostgresError where postgres.sqlState?.hasPrefix("22") == true:
+            // A data exception: a value the database cannot hold (a NUL character, a number
+            // out of range). Validation should have caught it; the client still gets a 400.
+            return Problem(status: .badRequest, detail: "A value in the request cannot be stored: \(postgres.message).")
         case let tooLarge as BodyTooLarge:
             return Problem(status: .contentTooLarge, detail: "The request body is larger than the \(tooLarge.limit) bytes this endpoint accepts.")
         case let httpError as HTTPError:
@@ -58,6 +66,32 @@ enum ProblemMapping {
             problem.headers["Retry-After"] = String(error.retryAfterSeconds ?? 60)
         }
         return problem
+    }
+
+    /// What the log may say about a failure. Never the error's full reflection: the OpenAPI
+    /// runtime's errors carry the request's headers (the bearer token) and the decoded input
+    /// (passwords). Only the operation, the cause and the underlying error's type, plus the
+    /// description of errors esurat itself defines, which hold no secrets.
+    static func logMetadata(for error: any Error) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        var underlying: any Error = error
+        if let serverError = error as? ServerError {
+            metadata["operation"] = "\(serverError.operationID)"
+            metadata["cause"] = "\(serverError.causeDescription)"
+            underlying = serverError.underlyingError
+        }
+        metadata["error_type"] = "\(type(of: underlying))"
+        switch underlying {
+        case let postgres as PostgresError:
+            metadata["error"] = "\(postgres.code) \(postgres.sqlState ?? "") \(postgres.message)"
+        case let decoding as PostgresDecodingError:
+            metadata["error"] = "\(decoding)"
+        case let openssl as OpenSSLError:
+            metadata["error"] = "\(openssl)"
+        default:
+            break
+        }
+        return metadata
     }
 
     /// Error descriptions from the OpenAPI runtime name the header or parameter at fault and

@@ -76,6 +76,16 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     public var notBefore: Date { date(from: X509_get0_notBefore(pointer)) ?? .distantPast }
     public var notAfter: Date { date(from: X509_get0_notAfter(pointer)) ?? .distantPast }
 
+    /// A digest identifying the certificate: the SHA-1 OpenSSL computes once when it parses
+    /// a certificate and keeps, so asking costs nothing. For caches, not for security
+    /// decisions (those compare the certificates themselves).
+    var fingerprint: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        var length: UInt32 = 0
+        guard X509_digest(pointer, EVP_sha1(), &out, &length) == 1 else { return [] }
+        return Array(out.prefix(Int(length)))
+    }
+
     public var isSelfIssued: Bool { X509_NAME_cmp(X509_get_subject_name(pointer), X509_get_issuer_name(pointer)) == 0 }
 
     public var description: String { subject }

@@ -25,8 +25,10 @@ public enum Digest {
     }
 
     private static func digest(named name: String, length: Int, _ bytes: some Sequence<UInt8>) throws -> [UInt8] {
-        guard let md = EVP_MD_fetch(nil, name, nil) else { throw OpenSSLError.drain("EVP_MD_fetch(\(name))") }
-        defer { EVP_MD_free(md) }
+        // EVP_sha256()/EVP_sha512() are static descriptors; OpenSSL 3 fetches the
+        // implementation behind them once and caches it, where EVP_MD_fetch takes a lock
+        // and a lookup on every call.
+        let md = name == "SHA512" ? EVP_sha512() : EVP_sha256()
         guard let ctx = EVP_MD_CTX_new() else { throw OpenSSLError.drain("EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(ctx) }
         try check(EVP_DigestInit_ex2(ctx, md, nil), "EVP_DigestInit_ex2")

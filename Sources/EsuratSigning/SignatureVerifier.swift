@@ -119,7 +119,7 @@ public struct SignatureVerifier: Sendable {
         }
 
         // The path to a trust anchor, at the validation time.
-        let path = buildPath(signer, embedded: Self.embeddedCertificates(cms), at: validationTime)
+        let path = buildPath(signer, embedded: { Self.embeddedCertificates(cms) }, at: validationTime)
         report.chain = path.chain.map(\.subject)
         if let failure = path.failure {
             report.indication = .indeterminate
@@ -243,17 +243,17 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// The path from `signer` to an anchor, valid at `time`, or why there is none.
-    func buildPath(_ signer: Certificate, embedded: [Certificate], at time: Date)
+    func buildPath(_ signer: Certificate, embedded: () -> [Certificate], at time: Date)
         -> (chain: [Certificate], failure: (VerificationReport.SubIndication, String)?)
     {
-        let key = (try? Digest.sha256(try signer.der)) ?? []
+        let key = signer.fingerprint
         if let known = paths.path(for: key) {
             if let outside = known.first(where: { time < $0.notBefore || time > $0.notAfter }) {
                 return (known, (.outOfBoundsNoPOE, "\(outside.subject) is outside its validity at \(time) and nothing proves the signature existed while it was valid"))
             }
             return (known, nil)
         }
-        let built = buildPathUncached(signer, embedded: embedded, at: time)
+        let built = buildPathUncached(signer, embedded: embedded(), at: time)
         if built.failure == nil, !key.isEmpty { paths.remember(built.chain, for: key) }
         return built
     }

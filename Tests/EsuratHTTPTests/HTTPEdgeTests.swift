@@ -225,3 +225,21 @@ extension Array where Element: Sendable {
         }
     }
 }
+
+import OpenAPIRuntime
+
+@Suite struct ErrorLogTests {
+    struct Boom: Error {}
+
+    @Test func aServerErrorIsLoggedWithoutHeadersOrInput() {
+        var request = HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/api/v1/auth/login")
+        request.headerFields[.authorization] = "Bearer SECRET-TOKEN-VALUE"
+        let error = ServerError(
+            operationID: "login", request: request, requestBody: nil, requestMetadata: .init(),
+            operationInput: "password: SECRET-PASSWORD", causeDescription: "User handler threw an error.", underlyingError: Boom())
+        let text = "\(ProblemMapping.logMetadata(for: error))"
+        #expect(!text.contains("SECRET"))
+        #expect(text.contains("login"))
+        #expect(text.contains("Boom"))
+    }
+}

@@ -134,3 +134,27 @@ import Testing
         #expect(hashes.allSatisfy { $0.hasPrefix("$scrypt$ln=") })
     }
 }
+
+/// Found by schemathesis: inputs that once answered 500, and an error log that carried secrets.
+@Suite struct FuzzRegressionTests {
+    @Test func controlCharactersAndBadDatesAre400AndTheLogHoldsNoSecret() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let token: String = try await test.application().test(.router) { client in
+            let nul = try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "budi\u0000", "password": "rahasia-sekali"}"#)
+            #expect(nul.status == .badRequest)
+            #expect(try nul.problem().errors?.first?.field == "username")
+            let admin = try await client.login("admin", TestApp.adminPassword)
+            let unit = try await client.send(.post, "/api/v1/units", token: admin, json: #"{"code": "X1", "name": "Dinas\u0000", "kind": "opd"}"#)
+            #expect(unit.status == .badRequest)
+            #expect(try unit.problem().errors?.first?.field == "name")
+            let date = try await client.send(.post, "/api/v1/delegations", token: admin, json: #"{"positionId": "\#(UUID())", "userId": "\#(UUID())", "capacity": "plt", "validFrom": "8013-07-05T14:32:29+18:10", "validUntil": "kemarin"}"#)
+            #expect(date.status == .badRequest, "\(date.text)")
+            return admin
+        }
+        for line in test.logs.lines {
+            #expect(!line.contains(token))
+            #expect(!line.contains("rahasia-sekali"))
+        }
+    }
+}

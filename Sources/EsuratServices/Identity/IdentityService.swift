@@ -50,7 +50,7 @@ public final class IdentityService: Sendable {
     public func login(username rawUsername: String, password: String, request: RequestInfo) async throws -> Session {
         let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()
         var check = Validator()
-        check.check(!username.isEmpty && username.count <= 64, "username", "is required (at most 64 characters)")
+        check.text(username, "username", length: 1...64)
         check.check(!password.isEmpty && password.count <= 1024, "password", "is required (at most 1024 characters)")
         try check.throwIfInvalid()
 
@@ -168,7 +168,7 @@ public final class IdentityService: Sendable {
     public func createAPIToken(name rawName: String, validDays: Int, for authenticated: Authenticated, request: RequestInfo) async throws -> APIToken {
         let name = rawName.trimmingCharacters(in: .whitespacesAndNewlines)
         var check = Validator()
-        check.check((1...100).contains(name.count), "name", "must be 1–100 characters")
+        check.text(name, "name", length: 1...100)
         check.check((1...730).contains(validDays), "validDays", "must be between 1 and 730")
         try check.throwIfInvalid()
         let (token, hash) = try Self.newToken()

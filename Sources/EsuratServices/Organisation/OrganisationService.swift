@@ -39,7 +39,7 @@ public final class OrganisationService: Sendable {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         check.check(code.range(of: #"^[A-Za-z0-9][A-Za-z0-9.\-]{0,31}$"#, options: .regularExpression) != nil, "code",
                     "must be 1–32 letters, digits, dots or hyphens (it appears in letter numbers)")
-        check.check((1...200).contains(name.count), "name", "must be 1–200 characters")
+        check.text(name, "name", length: 1...200)
         try check.throwIfInvalid()
         return try await pool.withTransaction { tx in
             if let parentID = input.parentID {
@@ -107,7 +107,7 @@ public final class OrganisationService: Sendable {
         try authorize(actor, .managePositions)
         let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
         var check = Validator()
-        check.check((1...200).contains(title.count), "title", "must be 1–200 characters")
+        check.text(title, "title", length: 1...200)
         try check.throwIfInvalid()
         return try await pool.withTransaction { tx in
             guard try await !tx.query("SELECT 1 FROM units WHERE id = $1", [input.unitID]).isEmpty else {
@@ -206,7 +206,7 @@ public final class OrganisationService: Sendable {
         var check = Validator()
         check.check(username.range(of: #"^[a-z0-9][a-z0-9._\-]{1,63}$"#, options: .regularExpression) != nil, "username",
                     "must be 2–64 lower-case letters, digits, dots, hyphens or underscores")
-        check.check((1...200).contains(fullName.count), "fullName", "must be 1–200 characters")
+        check.text(fullName, "fullName", length: 1...200)
         check.check(!input.roles.isEmpty, "roles", "must name at least one role")
         check.check(input.password.count >= PasswordHasher.minimumLength, "password", "must be at least \(PasswordHasher.minimumLength) characters")
         check.check(input.password.count <= 1024, "password", "must be at most 1024 characters")

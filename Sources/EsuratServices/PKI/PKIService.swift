@@ -67,9 +67,12 @@ public final class PKIService: Sendable {
                 return Authority(
                     root: rootCertificate, rootCRL: rootCRL, issuing: issuingCertificate,
                     issuingKey: try PrivateKey.unlock(pem: issuing.key, passphrase: passphrase),
+                    // Tokens carry the TSA's certificate but not the intermediates: verifiers
+                    // hold the chain (ca.pem), and every embedded certificate costs each
+                    // verification a parse (OpenSSL 3.0 decodes keys slowly).
                     tsa: TimestampAuthority(
                         certificate: try Certificate(pem: tsa.certificate), key: try PrivateKey.unlock(pem: tsa.key, passphrase: passphrase),
-                        chain: [issuingCertificate]))
+                        chain: []))
             } catch PrivateKey.UnlockError.wrongPassphrase {
                 throw ServiceError(.unauthorized, "ESURAT_PKI_PASSPHRASE does not unlock the internal CA's keys")
             }

@@ -56,6 +56,16 @@ struct Validator {
         if !condition { errors.append(.init(field, message)) }
     }
 
+    /// A human-readable text: `length` characters after trimming, no control characters
+    /// (a NUL cannot even be stored; the others are never meant in a name or title).
+    mutating func text(_ value: String, _ field: String, length: ClosedRange<Int>) {
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            fail(field, "must not contain control characters")
+        } else if !length.contains(value.count) {
+            fail(field, "must be \(length.lowerBound)–\(length.upperBound) characters")
+        }
+    }
+
     mutating func fail(_ field: String, _ message: String) {
         errors.append(.init(field, message))
     }

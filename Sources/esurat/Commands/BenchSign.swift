@@ -24,7 +24,8 @@ struct BenchSign: AsyncParsableCommand {
         let ca = try CertificateIssuer.issue(subject: .init(commonName: "Bench Issuing CA"), publicKeyOf: caKey, profile: .issuingCA, issuer: (root, rootKey), notAfter: Date() + 10 * year)
         let tsaKey = try PrivateKey.generate()
         let tsaCert = try CertificateIssuer.issue(subject: .init(commonName: "Bench TSA"), publicKeyOf: tsaKey, profile: .timestamping, issuer: (ca, caKey), notAfter: Date() + 5 * year)
-        let tsa = TimestampAuthority(certificate: tsaCert, key: tsaKey, chain: [ca])
+        // As the server signs: intermediates are not embedded, verifiers hold the chain.
+        let tsa = TimestampAuthority(certificate: tsaCert, key: tsaKey, chain: [])
         let key = try PrivateKey.generate()
         let cert = try CertificateIssuer.issue(subject: .init(commonName: "Bench Signer", serialNumber: "198001012005011001"), publicKeyOf: key, profile: .signing, issuer: (ca, caKey), notAfter: Date() + 2 * year)
         let trust = TrustStore(
@@ -32,8 +33,8 @@ struct BenchSign: AsyncParsableCommand {
             crls: [try CertificateIssuer.crl(issuer: ca, key: caKey, revoked: [], number: 1), try CertificateIssuer.crl(issuer: root, key: rootKey, revoked: [], number: 1)])
         let verifier = SignatureVerifier(trust: trust)
         let document = Array(String(repeating: "{\"perihal\":\"Undangan Rapat Koordinasi\"}", count: 50).utf8)
-        let bes = CMSSigner(certificate: cert, key: key, chain: [ca], timestampAuthority: nil)
-        let cadesT = CMSSigner(certificate: cert, key: key, chain: [ca], timestampAuthority: tsa)
+        let bes = CMSSigner(certificate: cert, key: key, chain: [], timestampAuthority: nil)
+        let cadesT = CMSSigner(certificate: cert, key: key, chain: [], timestampAuthority: tsa)
         let besSignature = try bes.sign(document)
         let tSignature = try cadesT.sign(document)
         guard verifier.verify(content: document, signature: tSignature).passed else { throw ValidationError("the benchmark's own signature does not verify") }
