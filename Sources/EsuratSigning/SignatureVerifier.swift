@@ -65,13 +65,16 @@ public struct SignatureVerifier: Sendable {
         report.checks.append(.init(name: "format", passed: true, detail: "detached CMS SignedData, one signer"))
 
         // The signer's certificate, from those embedded and those we know.
-        let known = trust.anchors + trust.intermediates
-        let knownStack = COpenSSL_sk_X509_new_null()
-        defer { COpenSSL_sk_X509_free(knownStack) }
-        for cert in known { _ = COpenSSL_sk_X509_push(knownStack, cert.pointer) }
-        _ = CMS_set1_signers_certs(cms, knownStack, 0)
         var signerCertPointer: OpaquePointer?
         CMS_SignerInfo_get0_algs(signerInfo, nil, &signerCertPointer, nil, nil)
+        if signerCertPointer == nil {
+            // Not embedded: look among the certificates we know.
+            let knownStack = COpenSSL_sk_X509_new_null()
+            defer { COpenSSL_sk_X509_free(knownStack) }
+            for cert in trust.anchors + trust.intermediates { _ = COpenSSL_sk_X509_push(knownStack, cert.pointer) }
+            _ = CMS_set1_signers_certs(cms, knownStack, 0)
+            CMS_SignerInfo_get0_algs(signerInfo, nil, &signerCertPointer, nil, nil)
+        }
         guard let signerCertPointer else {
             report.indication = .indeterminate
             report.subIndication = .noSigningCertificateFound
@@ -79,7 +82,9 @@ public struct SignatureVerifier: Sendable {
             return report
         }
         let signer = Certificate(retaining: signerCertPointer)
-        report.signer = .init(
+        let fingerprint = signer.fingerprint
+        let known = paths.entry(for: fingerprint)
+        report.signer = known?.signer ?? .init(
             subject: signer.subject, commonName: signer.commonName, nip: signer.subjectSerialNumber,
             certificateSerial: signer.serialHex, notBefore: signer.notBefore, notAfter: signer.notAfter)
         report.claimedSigningTime = Self.signingTime(signerInfo)
@@ -119,15 +124,22 @@ public struct SignatureVerifier: Sendable {
         }
 
         // The path to a trust anchor, at the validation time.
-        let path = buildPath(signer, embedded: { Self.embeddedCertificates(cms) }, at: validationTime)
-        report.chain = path.chain.map(\.subject)
+        let path = buildPath(signer, fingerprint: fingerprint, embedded: { Self.embeddedCertificates(cms) }, at: validationTime)
+        if let known, path.failure == nil {
+            report.chain = known.chainSubjects
+        } else {
+            report.chain = path.chain.map(\.subject)
+            if path.failure == nil, let signerReport = report.signer {
+                paths.remember(.init(chain: path.chain, chainSubjects: report.chain, signer: signerReport), for: fingerprint)
+            }
+        }
         if let failure = path.failure {
             report.indication = .indeterminate
             report.subIndication = failure.0
             report.checks.append(.init(name: "certificate chain", passed: false, detail: failure.1))
             return report
         }
-        report.checks.append(.init(name: "certificate chain", passed: true, detail: "valid up to \(path.chain.last?.subject ?? "?") at \(validationTime)"))
+        report.checks.append(.init(name: "certificate chain", passed: true, detail: "valid up to a trust anchor at the validation time"))
 
         // Revocation from CRLs signed by each certificate's issuer, judged at validation time.
         var revocation = VerificationReport.Revocation(status: "good", revokedAt: nil, judgedAt: validationTime)
@@ -243,19 +255,16 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// The path from `signer` to an anchor, valid at `time`, or why there is none.
-    func buildPath(_ signer: Certificate, embedded: () -> [Certificate], at time: Date)
+    func buildPath(_ signer: Certificate, fingerprint: [UInt8], embedded: () -> [Certificate], at time: Date)
         -> (chain: [Certificate], failure: (VerificationReport.SubIndication, String)?)
     {
-        let key = signer.fingerprint
-        if let known = paths.path(for: key) {
+        if let known = paths.entry(for: fingerprint)?.chain {
             if let outside = known.first(where: { time < $0.notBefore || time > $0.notAfter }) {
                 return (known, (.outOfBoundsNoPOE, "\(outside.subject) is outside its validity at \(time) and nothing proves the signature existed while it was valid"))
             }
             return (known, nil)
         }
-        let built = buildPathUncached(signer, embedded: embedded(), at: time)
-        if built.failure == nil, !key.isEmpty { paths.remember(built.chain, for: key) }
-        return built
+        return buildPathUncached(signer, embedded: embedded(), at: time)
     }
 
     func buildPathUncached(_ signer: Certificate, embedded: [Certificate], at time: Date)
@@ -298,17 +307,28 @@ public struct SignatureVerifier: Sendable {
     }
 }
 
-/// Certificate paths that were verified, by the SHA-256 of their end-entity certificate.
+/// Certificate paths that were verified, with what the report says of them, by the
+/// fingerprint of their end-entity certificate.
 final class PathCache: Sendable {
-    private let paths = Mutex<[[UInt8]: [Certificate]]>([:])
+    struct Entry: Sendable {
+        var chain: [Certificate]
+        var chainSubjects: [String]
+        var signer: VerificationReport.Signer
+    }
+
+    private let entries = Mutex<[[UInt8]: Entry]>([:])
     private static let limit = 10_000
 
-    func path(for key: [UInt8]) -> [Certificate]? { paths.withLock { $0[key] } }
+    func entry(for key: [UInt8]) -> Entry? {
+        guard !key.isEmpty else { return nil }
+        return entries.withLock { $0[key] }
+    }
 
-    func remember(_ chain: [Certificate], for key: [UInt8]) {
-        paths.withLock { paths in
-            if paths.count >= Self.limit { paths.removeAll(keepingCapacity: true) }
-            paths[key] = chain
+    func remember(_ entry: Entry, for key: [UInt8]) {
+        guard !key.isEmpty else { return }
+        entries.withLock { entries in
+            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = entry
         }
     }
 }
