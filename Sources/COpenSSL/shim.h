@@ -25,43 +25,6 @@
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
 #error "esurat needs OpenSSL 3"
-static inline int COpenSSL_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack) { return sk_CMS_SignerInfo_num(stack); }
-static inline CMS_SignerInfo *COpenSSL_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int i) {
-    return sk_CMS_SignerInfo_value(stack, i);
-}
-static inline int COpenSSL_sk_X509_CRL_num(STACK_OF(X509_CRL) *stack) { return sk_X509_CRL_num(stack); }
-static inline void COpenSSL_sk_X509_CRL_pop_free(STACK_OF(X509_CRL) *stack) { sk_X509_CRL_pop_free(stack, X509_CRL_free); }
-static inline STACK_OF(X509_CRL) *COpenSSL_sk_X509_CRL_new_null(void) { return sk_X509_CRL_new_null(); }
-static inline int COpenSSL_sk_X509_CRL_push(STACK_OF(X509_CRL) *stack, X509_CRL *crl) { return sk_X509_CRL_push(stack, crl); }
-static inline int COpenSSL_sk_X509_REVOKED_num(STACK_OF(X509_REVOKED) *stack) { return sk_X509_REVOKED_num(stack); }
-static inline X509_REVOKED *COpenSSL_sk_X509_REVOKED_value(STACK_OF(X509_REVOKED) *stack, int i) {
-    return sk_X509_REVOKED_value(stack, i);
-}
-/* RFC 2253 names with UTF-8 kept as is (not escaped). */
-static inline unsigned long COpenSSL_nameFlagsRFC2253UTF8(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
-static inline long COpenSSL_BIO_reset(BIO *bio) { return BIO_reset(bio); }
-static inline void COpenSSL_ESS_SIGNING_CERT_V2_free(ESS_SIGNING_CERT_V2 *value) { ESS_SIGNING_CERT_V2_free(value); }
-
-/* The serial number callback of the internal TSA: 128 random bits. */
-static inline ASN1_INTEGER *COpenSSL_tsaSerial(TS_RESP_CTX *ctx, void *data) {
-    (void)data;
-    unsigned char bytes[16];
-    BIGNUM *bn = NULL;
-    ASN1_INTEGER *serial = NULL;
-    if (RAND_bytes(bytes, sizeof bytes) != 1) goto fail;
-    bytes[0] &= 0x7f;
-    bn = BN_bin2bn(bytes, sizeof bytes, NULL);
-    if (bn == NULL) goto fail;
-    serial = BN_to_ASN1_INTEGER(bn, NULL);
-    BN_free(bn);
-    if (serial != NULL) return serial;
-fail:
-    TS_RESP_CTX_set_status_info(ctx, TS_STATUS_REJECTION, "cannot make a serial number");
-    TS_RESP_CTX_add_failure_info(ctx, TS_INFO_ADD_INFO_NOT_AVAILABLE);
-    return NULL;
-}
-static inline void COpenSSL_useRandomTSASerials(TS_RESP_CTX *ctx) { TS_RESP_CTX_set_serial_cb(ctx, COpenSSL_tsaSerial, NULL); }
-
 #endif
 
 /* Function-like macros Swift cannot import, as static inline functions named
@@ -89,17 +52,8 @@ static inline int COpenSSL_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack
 static inline CMS_SignerInfo *COpenSSL_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int i) {
     return sk_CMS_SignerInfo_value(stack, i);
 }
-static inline int COpenSSL_sk_X509_CRL_num(STACK_OF(X509_CRL) *stack) { return sk_X509_CRL_num(stack); }
-static inline void COpenSSL_sk_X509_CRL_pop_free(STACK_OF(X509_CRL) *stack) { sk_X509_CRL_pop_free(stack, X509_CRL_free); }
-static inline STACK_OF(X509_CRL) *COpenSSL_sk_X509_CRL_new_null(void) { return sk_X509_CRL_new_null(); }
-static inline int COpenSSL_sk_X509_CRL_push(STACK_OF(X509_CRL) *stack, X509_CRL *crl) { return sk_X509_CRL_push(stack, crl); }
-static inline int COpenSSL_sk_X509_REVOKED_num(STACK_OF(X509_REVOKED) *stack) { return sk_X509_REVOKED_num(stack); }
-static inline X509_REVOKED *COpenSSL_sk_X509_REVOKED_value(STACK_OF(X509_REVOKED) *stack, int i) {
-    return sk_X509_REVOKED_value(stack, i);
-}
 /* RFC 2253 names with UTF-8 kept as is (not escaped). */
 static inline unsigned long COpenSSL_nameFlagsRFC2253UTF8(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
-static inline long COpenSSL_BIO_reset(BIO *bio) { return BIO_reset(bio); }
 static inline void COpenSSL_ESS_SIGNING_CERT_V2_free(ESS_SIGNING_CERT_V2 *value) { ESS_SIGNING_CERT_V2_free(value); }
 
 /* The serial number callback of the internal TSA: 128 random bits. */

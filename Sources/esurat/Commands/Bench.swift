@@ -118,28 +118,42 @@ struct BenchHTTP: AsyncParsableCommand {
     func run() async throws {
         LoggingBootstrap.once(level: .warning)
         let logger = Logger(label: "esurat.bench")
+        let runtime = try await Runtime.start(database: database, logger: logger)
+        let rate = try await WrkRun(connections: connections, seconds: seconds).measure(runtime: runtime, path: path, logger: logger)
+        print("esurat bench http: GET \(path) \(rate)")
+        await runtime.shutdown()
+    }
+}
+
+/// Serves the API in-process on a free loopback port and measures one path with wrk.
+struct WrkRun {
+    var connections: Int
+    var seconds: Int
+
+    /// "N requests/s (wrk …)", with the count of non-2xx answers when there were any.
+    func measure(runtime: Runtime, path: String, headers: [String] = [], logger: Logger) async throws -> String {
         guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ValidationError("wrk is not installed: apt-get install -y wrk")
         }
-        let runtime = try await Runtime.start(database: database, logger: logger)
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
         http.port = port
         let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: PrometheusCollectorRegistry()), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
         let server = Task { try await group.run() }
+        defer { server.cancel() }
         try await Task.sleep(for: .milliseconds(500))
-
         let threads = ProcessInfo.processInfo.activeProcessorCount
-        let outcome = try await ChildProcess.runDetached(["\(wrk)", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "http://127.0.0.1:\(port)\(path)"])
-        let text = outcome.output
-        print(text)
-        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) {
-            print("esurat bench http: GET \(path) \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)")
-        }
+        let outcome = try await ChildProcess.runDetached(
+            [wrk, "-t\(threads)", "-c\(connections)", "-d\(seconds)s"] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"])
         await group.triggerGracefulShutdown()
         _ = try? await server.value
-        await runtime.shutdown()
+        let lines = outcome.output.split(separator: "\n")
+        guard let line = lines.first(where: { $0.hasPrefix("Requests/sec:") }) else {
+            throw ValidationError("wrk printed no rate: \(outcome.output)")
+        }
+        let non2xx = lines.first(where: { $0.contains("Non-2xx") }).map { " (\($0.trimmingCharacters(in: .whitespaces)))" } ?? ""
+        return "\(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)\(non2xx)"
     }
 }
 
@@ -164,9 +178,6 @@ struct BenchAuth: AsyncParsableCommand {
     func run() async throws {
         LoggingBootstrap.once(level: .warning)
         let logger = Logger(label: "esurat.bench")
-        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw ValidationError("wrk is not installed: apt-get install -y wrk")
-        }
         let runtime = try await Runtime.start(database: database, logger: logger)
         try await runtime.bootstrapAdmin()
         let password = "bench-password-\(UInt32.random(in: 0...UInt32.max))"
@@ -202,27 +213,9 @@ struct BenchAuth: AsyncParsableCommand {
         let rate = Double(logins) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         print(String(format: "logins: %.1f/s (%d in %.1f s)", rate, logins, Double(elapsed.components.seconds)))
 
-        let port = try EmbeddedPostgres.freeLoopbackPort()
-        var http = HTTPServerConfiguration()
-        http.port = port
-        let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: PrometheusCollectorRegistry()), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
-        let server = Task { try await group.run() }
-        try await Task.sleep(for: .milliseconds(500))
-        let threads = ProcessInfo.processInfo.activeProcessorCount
-        let outcome = try await ChildProcess.runDetached([
-            wrk, "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "-H", "Authorization: Bearer \(token)",
-            "http://127.0.0.1:\(port)/api/v1/me",
-        ])
-        let lines = outcome.output.split(separator: "\n")
-        if let line = lines.first(where: { $0.hasPrefix("Requests/sec:") }) {
-            let non2xx = lines.first(where: { $0.contains("Non-2xx") }).map { " (\($0.trimmingCharacters(in: .whitespaces)))" } ?? ""
-            print("GET /api/v1/me: \(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) requests/s (wrk -t\(threads) -c\(connections), \(seconds) s)\(non2xx)")
-        } else {
-            print(outcome.output)
-        }
-        await group.triggerGracefulShutdown()
-        _ = try? await server.value
+        let meRate = try await WrkRun(connections: connections, seconds: seconds)
+            .measure(runtime: runtime, path: "/api/v1/me", headers: ["Authorization: Bearer \(token)"], logger: logger)
+        print("GET /api/v1/me: \(meRate)")
         await runtime.shutdown()
     }
 }
