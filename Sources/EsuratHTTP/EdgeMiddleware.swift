@@ -11,12 +11,13 @@ import NIOCore
 struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
     let accessLogger: Logger
+    let trustForwardedFor: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let requestID = context.id
         var response: Response
-        let scope = RequestScope(info: RequestInfo(clientAddress: Self.clientAddress(context), requestID: requestID))
+        let scope = RequestScope(info: RequestInfo(clientAddress: clientAddress(request, context), requestID: requestID))
         do {
             response = try await RequestScope.$current.withValue(scope) {
                 try await next(request, context)
@@ -52,8 +53,13 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// The peer's IP address (behind a reverse proxy: the proxy's).
-    static func clientAddress(_ context: Context) -> String {
+    /// The client's IP address: the peer's, or with `trustForwardedFor` the last hop the
+    /// proxy recorded in `X-Forwarded-For`.
+    func clientAddress(_ request: Request, _ context: Context) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor],
+           let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty, last.count <= 64 {
+            return last
+        }
         guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
         return address.ipAddress ?? address.pathname ?? "unknown"
     }
@@ -72,4 +78,5 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -17,6 +17,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// The largest JSON request body accepted; larger ones are refused with 413 before they
     /// are read.
     public var maxJSONBodyBytes = 1 << 20
+    /// Behind a reverse proxy (nginx), take the client's address from the last entry of
+    /// `X-Forwarded-For`, which the proxy appends; otherwise every client would share the
+    /// proxy's address in rate limits and the audit trail. Only enable it when the proxy is
+    /// the only way in.
+    public var trustForwardedFor = false
 
     public init() {}
 }
@@ -63,7 +68,7 @@ public enum HTTPServer {
         let routes = RouteTable()
         var accessLogger = logger
         accessLogger[metadataKey: "component"] = "access"
-        router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger))
+        router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger, trustForwardedFor: configuration.trustForwardedFor))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestGuardMiddleware(routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes, rawBodyRoutes: []))
         router.add(middleware: AuthMiddleware(

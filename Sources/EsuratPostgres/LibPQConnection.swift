@@ -107,21 +107,34 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Sends what libpq buffered, then collects every result of the statement(s) sent: the
     /// last result's rows, or the first error.
+    ///
+    /// When the waiting task is cancelled, the server is asked to cancel the statement
+    /// (`PQcancel`, on another thread) and the task gets `CancellationError` as soon as the
+    /// server stops, instead of waiting for a long statement to finish.
     private func awaitResult(sql: String) async throws -> PostgresRows {
-        try await flush()
-        var rows = PostgresRows.empty
-        var failure: (any Error)?
-        while true {
-            try await waitUntilNotBusy()
-            guard let result = PQgetResult(handle) else { break }
-            do {
-                rows = try consume(result, sql: sql)
-            } catch {
-                if failure == nil { failure = error }
+        let canceller = StatementCanceller(PQgetCancel(handle))
+        defer { canceller.release() }
+        return try await withTaskCancellationHandler {
+            try await flush()
+            var rows = PostgresRows.empty
+            var failure: (any Error)?
+            while true {
+                try await waitUntilNotBusy()
+                guard let result = PQgetResult(handle) else { break }
+                do {
+                    rows = try consume(result, sql: sql)
+                } catch {
+                    if failure == nil { failure = error }
+                }
             }
+            if let failure {
+                if (failure as? PostgresError)?.sqlState == "57014" && Task.isCancelled { throw CancellationError() }
+                throw failure
+            }
+            return rows
+        } onCancel: {
+            canceller.cancel()
         }
-        if let failure { throw failure }
-        return rows
     }
 
     /// Reads until a whole result is buffered, suspending while the socket has nothing.
@@ -320,6 +333,32 @@ final class LibPQConnection: @unchecked Sendable {
         guard let quoted = PQescapeIdentifier(handle, identifier, identifier.utf8.count) else { throw connectionError() }
         defer { PQfreemem(quoted) }
         return String(cString: quoted)
+    }
+}
+
+/// A statement's cancel handle. `PQcancel` opens its own connection to the server, so it
+/// runs on a thread of its own; the lock keeps it from racing the handle's release.
+final class StatementCanceller: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handle: OpaquePointer?
+
+    init(_ handle: OpaquePointer?) { self.handle = handle }
+
+    func cancel() {
+        Thread.detachNewThread { [self] in
+            lock.lock()
+            defer { lock.unlock() }
+            guard let handle else { return }
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle, &message, Int32(message.count))
+        }
+    }
+
+    func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        if let handle { PQfreeCancel(handle) }
+        handle = nil
     }
 }
 

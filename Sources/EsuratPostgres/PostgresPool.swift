@@ -1,4 +1,5 @@
 import DequeModule
+import Metrics
 import Synchronization
 
 /// How a ``PostgresPool`` connects and how many connections it keeps.
@@ -61,9 +62,22 @@ public final class PostgresPool: Sendable {
 
     private let state = Mutex(State())
 
+    /// `/metrics`: connections open and idle, callers waiting, acquire timeouts.
+    private let openGauge = Gauge(label: "esurat_db_pool_connections_open")
+    private let idleGauge = Gauge(label: "esurat_db_pool_connections_idle")
+    private let waitingGauge = Gauge(label: "esurat_db_pool_waiting")
+    private let timeouts = Counter(label: "esurat_db_pool_acquire_timeouts_total")
+
     public init(configuration: PostgresPoolConfiguration) {
         precondition(configuration.size > 0, "a pool needs at least one connection")
         self.configuration = configuration
+    }
+
+    private func recordGauges() {
+        let (open, idle, waiting) = state.withLock { ($0.open, $0.idle.count, $0.waiters.count) }
+        openGauge.record(open)
+        idleGauge.record(idle)
+        waitingGauge.record(waiting)
     }
 
     /// Lends a connection to `body` and takes it back afterwards, also when `body` throws.
@@ -74,6 +88,7 @@ public final class PostgresPool: Sendable {
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await acquire()
+        recordGauges()
         let result: T
         do {
             result = try await body(connection)
@@ -82,6 +97,7 @@ public final class PostgresPool: Sendable {
             throw error
         }
         await release(connection)
+        recordGauges()
         return result
     }
 
@@ -190,6 +206,7 @@ public final class PostgresPool: Sendable {
                     let timeout = Task { [configuration] in
                         try? await Task.sleep(for: configuration.acquireTimeout)
                         if !Task.isCancelled {
+                            self.timeouts.increment()
                             self.failWaiter(id, PostgresError(
                                 code: .poolTimeout,
                                 message: "no database connection became free within \(configuration.acquireTimeout) (pool size \(configuration.size))"))

@@ -158,3 +158,25 @@ import Testing
         }
     }
 }
+
+@Suite struct ForwardedForTests {
+    @Test func behindAProxyTheRateLimitCountsTheForwardedAddress() async throws {
+        var limits = IdentityService.Limits()
+        limits.perAddress = 2
+        limits.perUsername = 100
+        let test = try await TestApp.make(limits: limits)
+        defer { test.close() }
+        try await test.application(trustForwardedFor: true).test(.router) { client async throws in
+            func attempt(_ from: String) async throws -> HTTPResponse.Status {
+                try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "budi", "password": "salah-sandi-1"}"#,
+                                      headers: [.xForwardedFor: "203.0.113.9, \(from)"]).status
+            }
+            #expect(try await attempt("10.1.1.1") == .unauthorized)
+            #expect(try await attempt("10.1.1.1") == .unauthorized)
+            #expect(try await attempt("10.1.1.1") == .tooManyRequests)
+            #expect(try await attempt("10.2.2.2") == .unauthorized)
+        }
+        let addresses = try await test.pool.query("SELECT DISTINCT client_address FROM login_failures ORDER BY 1").map { try $0.decode("client_address", as: String.self) }
+        #expect(addresses == ["10.1.1.1", "10.2.2.2"])
+    }
+}

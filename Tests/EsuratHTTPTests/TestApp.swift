@@ -46,9 +46,13 @@ struct TestApp {
     }
 
     /// The application, with optional probe routes registered like generated operations.
-    func application(maxJSONBytes: Int = 1 << 20, probes: (Router<HTTPServer.Context>, RouteTable) throws -> Void = { _, _ in }) throws -> some ApplicationProtocol {
+    func application(
+        maxJSONBytes: Int = 1 << 20, trustForwardedFor: Bool = false,
+        probes: (Router<HTTPServer.Context>, RouteTable) throws -> Void = { _, _ in }
+    ) throws -> some ApplicationProtocol {
         var configuration = HTTPServerConfiguration()
         configuration.maxJSONBodyBytes = maxJSONBytes
+        configuration.trustForwardedFor = trustForwardedFor
         let sink = logs.sink
         let factory: @Sendable (String) -> any LogHandler = { label in JSONLogHandler(label: label, level: .trace, sink: sink) }
         let logger = Logger(label: "test", factory: factory)

@@ -151,3 +151,25 @@ import Testing
         #expect(received == ["letter 42", "after commit"])
     }
 }
+
+@Suite struct StatementCancellationTests {
+    @Test func cancellingTheTaskCancelsALongStatementAndRollsBack() async throws {
+        let pool = try await TestCluster.freshDatabase()
+        defer { pool.close() }
+        try await pool.query("CREATE TABLE items (id int)")
+        let started = ContinuousClock.now
+        let task = Task {
+            try await pool.withTransaction { tx in
+                try await tx.query("INSERT INTO items VALUES (1)")
+                try await tx.query("SELECT pg_sleep(30)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try await pool.query("SELECT count(*) AS n FROM items").single().decode("n", as: Int.self) == 0)
+        // The connection is clean afterwards.
+        #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
+    }
+}

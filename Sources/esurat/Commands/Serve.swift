@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest JSON request body in bytes; larger ones get 413.")
     var maxBodyBytes: Int = 1 << 20
 
+    @Flag(name: .long, help: "Take client addresses from X-Forwarded-For (only behind a reverse proxy that is the only way in).")
+    var trustForwardedFor = false
+
     @Flag(name: .long, help: "Do not run the dispatch worker in this process (run `esurat worker` instead).")
     var noWorker = false
 
@@ -50,6 +53,7 @@ struct Serve: AsyncParsableCommand {
             http.host = host
             http.port = port
             http.maxJSONBodyBytes = maxBodyBytes
+            http.trustForwardedFor = trustForwardedFor
             let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: registry), logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
