@@ -5,6 +5,7 @@ struct APIHandler: APIProtocol {
     let identity: IdentityHandlers
     let organisation: OrganisationHandlers
     let pki: PKIHandlers
+    let letters: LetterHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -83,5 +84,35 @@ struct APIHandler: APIProtocol {
     }
     func revokeCertificate(_ input: Operations.RevokeCertificate.Input) async throws -> Operations.RevokeCertificate.Output {
         try await pki.revokeCertificate(input)
+    }
+    func createLetter(_ input: Operations.CreateLetter.Input) async throws -> Operations.CreateLetter.Output {
+        try await letters.createLetter(input)
+    }
+    func getLetter(_ input: Operations.GetLetter.Input) async throws -> Operations.GetLetter.Output {
+        try await letters.getLetter(input)
+    }
+    func updateLetter(_ input: Operations.UpdateLetter.Input) async throws -> Operations.UpdateLetter.Output {
+        try await letters.updateLetter(input)
+    }
+    func submitLetter(_ input: Operations.SubmitLetter.Input) async throws -> Operations.SubmitLetter.Output {
+        try await letters.submitLetter(input)
+    }
+    func reviewLetter(_ input: Operations.ReviewLetter.Input) async throws -> Operations.ReviewLetter.Output {
+        try await letters.reviewLetter(input)
+    }
+    func signLetter(_ input: Operations.SignLetter.Input) async throws -> Operations.SignLetter.Output {
+        try await letters.signLetter(input)
+    }
+    func withdrawLetter(_ input: Operations.WithdrawLetter.Input) async throws -> Operations.WithdrawLetter.Output {
+        try await letters.withdrawLetter(input)
+    }
+    func getLetterDocument(_ input: Operations.GetLetterDocument.Input) async throws -> Operations.GetLetterDocument.Output {
+        try await letters.getLetterDocument(input)
+    }
+    func getLetterSignature(_ input: Operations.GetLetterSignature.Input) async throws -> Operations.GetLetterSignature.Output {
+        try await letters.getLetterSignature(input)
+    }
+    func getLetterVerification(_ input: Operations.GetLetterVerification.Input) async throws -> Operations.GetLetterVerification.Output {
+        try await letters.getLetterVerification(input)
     }
 }

@@ -2,6 +2,7 @@ public import EsuratPostgres
 public import EsuratServices
 public import Foundation
 import HTTPTypes
+import NIOCore
 public import Hummingbird
 public import Logging
 import OpenAPIHummingbird
@@ -33,13 +34,15 @@ public struct HTTPServices: Sendable {
     public var identity: IdentityService
     public var organisation: OrganisationService
     public var pki: PKIService
+    public var letters: LetterService
 
-    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService) {
+    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService, letters: LetterService) {
         self.pool = pool
         self.metrics = metrics
         self.identity = identity
         self.organisation = organisation
         self.pki = pki
+        self.letters = letters
     }
 }
 
@@ -78,9 +81,20 @@ public enum HTTPServer {
             ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),
             identity: IdentityHandlers(identity: services.identity),
             organisation: OrganisationHandlers(organisation: services.organisation),
-            pki: PKIHandlers(pki: services.pki))
+            pki: PKIHandlers(pki: services.pki),
+            letters: LetterHandlers(letters: services.letters))
+        // The signed document goes out byte for byte as stored: the generated JSON body would
+        // re-encode it, so this one operation of the spec is served by a plain handler.
+        let letters = services.letters
+        let rawRoutes: [String: @Sendable (Request, Context) async throws -> Response] = [
+            "GET /api/v1/letters/{letterId}/document": { request, context in
+                let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
+                let (document, _) = try await letters.signedDocument(id, caller: try RequestScope.caller())
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+            },
+        ]
         try handler.registerHandlers(
-            on: RecordingTransport(router: router, routes: routes), configuration: .init(dateTranscoder: DateTimeTranscoder()))
+            on: RecordingTransport(router: router, routes: routes, rawRoutes: rawRoutes), configuration: .init(dateTranscoder: DateTimeTranscoder()))
         try registerMore(router, routes)
         return router
     }
@@ -113,6 +127,8 @@ public enum HTTPServer {
 private struct RecordingTransport: ServerTransport {
     let router: Router<HTTPServer.Context>
     let routes: RouteTable
+    /// Operations served by a plain handler instead of the generated one, by "METHOD path".
+    let rawRoutes: [String: @Sendable (Request, HTTPServer.Context) async throws -> Response]
 
     func register(
         _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
@@ -120,6 +136,10 @@ private struct RecordingTransport: ServerTransport {
         path: String
     ) throws {
         routes.add(method: method, path: path)
-        router.register(handler, method: method, path: path)
+        if let raw = rawRoutes["\(method.rawValue) \(path)"] {
+            router.on(RouterPath(path), method: method, use: raw)
+        } else {
+            router.register(handler, method: method, path: path)
+        }
     }
 }

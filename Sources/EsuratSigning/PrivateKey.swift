@@ -75,19 +75,20 @@ public final class PrivateKey: @unchecked Sendable {
         return bio.string
     }
 
-    /// Decrypts an encrypted PKCS#8 PEM key.
+    /// Decrypts an encrypted PKCS#8 PEM key. The structure is read first, then decrypted: a
+    /// wrong passphrase sometimes yields valid-looking padding and fails only when the
+    /// decrypted bytes are parsed, and must still read as a wrong passphrase.
     public static func unlock(pem: String, passphrase: String) throws -> PrivateKey {
         ERR_clear_error()
-        guard pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") else { throw UnlockError.notAKey }
-        let bio = try MemoryBIO(Array(pem.utf8))
-        let key = passphrase.withCString { pass in
-            PEM_read_bio_PrivateKey(bio.pointer, nil, nil, UnsafeMutableRawPointer(mutating: pass))
-        }
-        guard let key else {
-            let error = OpenSSLError.drain("PEM_read_bio_PrivateKey")
-            if error.queue.contains(where: { $0.contains("bad decrypt") || $0.contains("decrypt") }) { throw UnlockError.wrongPassphrase }
-            throw UnlockError.notAKey
-        }
+        defer { ERR_clear_error() }
+        guard pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"), let bio = try? MemoryBIO(Array(pem.utf8)),
+              let encrypted = PEM_read_bio_PKCS8(bio.pointer, nil, nil, nil)
+        else { throw UnlockError.notAKey }
+        defer { X509_SIG_free(encrypted) }
+        let info = passphrase.withCString { pass in PKCS8_decrypt(encrypted, pass, Int32(strlen(pass))) }
+        guard let info else { throw UnlockError.wrongPassphrase }
+        defer { PKCS8_PRIV_KEY_INFO_free(info) }
+        guard let key = EVP_PKCS82PKEY(info) else { throw UnlockError.wrongPassphrase }
         return PrivateKey(taking: key)
     }
 

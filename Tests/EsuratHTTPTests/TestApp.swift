@@ -36,7 +36,9 @@ struct TestApp {
         _ = try await Bootstrap.ensureAdmin(pool: pool, hasher: hasher, blocking: blocking, password: adminPassword)
         let pki = PKIService(pool: pool, blocking: blocking, passphrase: pkiPassphrase, organization: "Pemerintah Kabupaten Uji")
         try await pki.start()
-        let services = HTTPServices(pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation, pki: pki)
+        let services = HTTPServices(
+            pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation, pki: pki,
+            letters: LetterService(pool: pool, pki: pki, blocking: blocking))
         return TestApp(pool: pool, identity: identity, organisation: organisation, pki: pki, services: services, logs: LogCapture())
     }
 

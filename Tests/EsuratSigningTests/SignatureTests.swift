@@ -162,3 +162,14 @@ import Testing
         #expect(crlText.contains("Key Compromise"))
     }
 }
+
+@Suite struct PassphraseTests {
+    /// With CBC, about one wrong passphrase in 256 decrypts to valid padding; it must still
+    /// be a wrong passphrase, never another error.
+    @Test func manyWrongPassphrasesAllReadAsWrong() throws {
+        let pem = try PrivateKey.generate().encryptedPEM(passphrase: "frasa-sandi-benar")
+        for attempt in 0..<600 {
+            #expect(throws: PrivateKey.UnlockError.wrongPassphrase) { try PrivateKey.unlock(pem: pem, passphrase: "salah-\(attempt)") }
+        }
+    }
+}

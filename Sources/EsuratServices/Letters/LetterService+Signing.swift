@@ -1,0 +1,132 @@
+public import EsuratDomain
+public import EsuratPostgres
+public import EsuratSigning
+public import Foundation
+
+extension LetterService {
+    /// Signs the letter with the caller's key, unlocked by `passphrase` for this signature
+    /// only. In one transaction: the state, the next number of the unit's gapless yearly
+    /// sequence, the canonical document and its CAdES-T signature, one outbox delivery per
+    /// recipient and the audit event. Any failure (a wrong passphrase, a revoked or expired
+    /// certificate) rolls everything back, the number included.
+    public func sign(_ id: UUID, passphrase: String, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        var check = Validator()
+        check.check(!passphrase.isEmpty && passphrase.count <= 1024, "passphrase", "is required")
+        try check.throwIfInvalid()
+        let tsa = try pki.timestampAuthority()
+        try await pool.withTransaction { tx in
+            let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
+            let (next, actions) = try Self.transition(LetterWorkflow.apply(.sign, to: state, by: Self.workflowActor(caller), at: Date()))
+            guard let (capacity, acting) = actions.lazy.compactMap({ action -> (SigningCapacity, ActingPosition)? in
+                if case .signDocument(let capacity, let acting) = action { return (capacity, acting) } else { return nil }
+            }).first else { throw ServiceError(.conflict, "The letter cannot be signed now.") }
+
+            // The signer's key, unlocked first: a wrong passphrase must not touch the number.
+            guard let keyRow = try await tx.query(
+                """
+                SELECT k.certificate_serial, k.certificate, k.private_key, r.certificate_serial IS NOT NULL AS revoked
+                FROM signing_keys k LEFT JOIN certificate_revocations r ON r.certificate_serial = k.certificate_serial
+                WHERE k.user_id = $1 ORDER BY k.created_at DESC LIMIT 1
+                """, [caller.user.id]).first
+            else {
+                throw ServiceError(.unprocessable, "You have no signing key yet; make one with POST /api/v1/me/signing-key.", fields: [.init("passphrase", "no signing key")])
+            }
+            guard try !keyRow.decode("revoked", as: Bool.self) else {
+                throw ServiceError(.unprocessable, "Your signing certificate was revoked; make a new signing key.", fields: [.init("passphrase", "certificate revoked")])
+            }
+            let keyPEM: String = try keyRow.decode("private_key")
+            let certificate = try Certificate(pem: try keyRow.decode("certificate"))
+            let key: PrivateKey
+            do {
+                key = try await self.blocking.run { try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase) }
+            } catch PrivateKey.UnlockError.wrongPassphrase {
+                throw ServiceError(.unprocessable, "The passphrase does not unlock your signing key.", fields: [.init("passphrase", "does not unlock the signing key")])
+            }
+
+            // The letter's facts.
+            let letter = try await tx.query(
+                """
+                SELECT l.type, l.subject, l.classification_code, l.security_level, l.urgency, l.body, l.unit_id,
+                       u.code AS unit_code, u.name AS unit_name, u.number_template
+                FROM letters l JOIN units u ON u.id = l.unit_id WHERE l.id = $1
+                """, [id]).single()
+            let unitID: UUID = try letter.decode("unit_id")
+            let unitCode: String = try letter.decode("unit_code")
+            let jakarta = TimeZone(identifier: "Asia/Jakarta") ?? .gmt
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = jakarta
+            let now = Date()
+            let parts = calendar.dateComponents([.year, .month, .day], from: now)
+            let year = parts.year!, month = parts.month!, day = parts.day!
+
+            // The number: the row lock on (unit, year) orders concurrent signings; a rollback
+            // gives the number back.
+            let sequence: Int = try await tx.query(
+                """
+                INSERT INTO letter_number_sequences (unit_id, year, last_value) VALUES ($1, $2, 1)
+                ON CONFLICT (unit_id, year) DO UPDATE SET last_value = letter_number_sequences.last_value + 1
+                RETURNING last_value
+                """, [unitID, year]).single().decode("last_value")
+            let template = try (try letter.decode("number_template", as: String?.self)).map { try LetterNumberTemplate($0) } ?? .standard
+            let classification = ClassificationCode(try letter.decode("classification_code"))!
+            let security = SecurityLevel(rawValue: try letter.decode("security_level")) ?? .biasa
+            let number = template.format(.init(
+                classification: classification, sequence: sequence, unitCode: unitCode, year: year, month: month, securityLevel: security))
+
+            let signerRow = try await tx.query(
+                "SELECT u.full_name, u.nip, p.title FROM users u, positions p WHERE u.id = $1 AND p.id = $2",
+                [caller.user.id, acting.positionID]).single()
+            let recipients = try await tx.query(
+                "SELECT r.unit_id, r.role, u.code, u.name FROM letter_recipients r JOIN units u ON u.id = r.unit_id WHERE r.letter_id = $1 ORDER BY r.position",
+                [id])
+            func reference(_ row: PostgresRow) throws -> CanonicalLetterDocument.UnitReference {
+                .init(id: try row.decode("unit_id"), code: try row.decode("code"), name: try row.decode("name"))
+            }
+            let attachments = try await tx.query(
+                "SELECT filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]
+            ).map {
+                CanonicalLetterDocument.Attachment(name: try $0.decode("filename"), mediaType: try $0.decode("media_type"), size: try $0.decode("size"), sha256: try $0.decode("sha256"))
+            }
+            let document = CanonicalLetterDocument(
+                letterID: id, number: number, date: CalendarDay(year: year, month: month, day: day)!,
+                type: LetterType(rawValue: try letter.decode("type")) ?? .suratDinas, subject: try letter.decode("subject"),
+                classification: classification, securityLevel: security, urgency: Urgency(rawValue: try letter.decode("urgency")) ?? .biasa,
+                sender: .init(id: unitID, code: unitCode, name: try letter.decode("unit_name")),
+                signer: .init(name: try signerRow.decode("full_name"), nip: try signerRow.decode("nip", as: String?.self) ?? "",
+                              positionTitle: try signerRow.decode("title"), capacity: capacity, positionID: acting.positionID, userID: caller.user.id),
+                recipients: try recipients.filter { try $0.decode("role", as: String.self) == "to" }.map(reference),
+                copies: try recipients.filter { try $0.decode("role", as: String.self) == "cc" }.map(reference),
+                body: try letter.decode("body"), attachments: attachments)
+            let bytes = try document.canonicalBytes()
+            let signature: [UInt8]
+            do {
+                signature = try await self.blocking.run {
+                    try CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa).sign(bytes, at: now)
+                }
+            } catch let refusal as CMSSigner.Refusal {
+                throw ServiceError(.unprocessable, "\(refusal)", fields: [.init("passphrase", "the signing certificate cannot sign")])
+            }
+
+            try await tx.query(
+                """
+                UPDATE letters SET status = $2, workflow_state = $3, number = $4, number_year = $5, number_sequence = $6,
+                       signed_at = $7, updated_at = now() WHERE id = $1
+                """,
+                [id, next.status.rawValue, try PostgresJSONB(next), number, year, sequence, now])
+            try await tx.query(
+                """
+                INSERT INTO letter_documents (letter_id, document, signature, certificate_serial, signer_user_id, signer_position_id, signer_capacity, signed_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """,
+                [id, PostgresBytes(bytes), PostgresBytes(signature), certificate.serialHex, caller.user.id, acting.positionID, capacity.rawValue, now])
+            for row in recipients {
+                try await tx.query(
+                    "INSERT INTO deliveries (letter_id, recipient_unit_id, role) VALUES ($1, $2, $3)",
+                    [id, try row.decode("unit_id", as: UUID.self), try row.decode("role", as: String.self)])
+            }
+            try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
+            try await tx.query("SELECT pg_notify('deliveries', $1)", [id.uuidString])
+        }
+        return try await letter(id, caller: caller)
+    }
+}

@@ -1,0 +1,313 @@
+public import EsuratDomain
+public import EsuratPostgres
+public import EsuratSigning
+public import Foundation
+
+/// Outgoing letters: drafting, the paraf route, signing with numbering, the canonical
+/// document. Each action loads the letter's workflow state under a row lock, applies one
+/// event of ``LetterWorkflow`` and performs its actions — state, audit event, number,
+/// document, signature, outbox — in one transaction.
+public final class LetterService: Sendable {
+    let pool: PostgresPool
+    let pki: PKIService
+    let blocking: BlockingWork
+
+    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork) {
+        self.pool = pool
+        self.pki = pki
+        self.blocking = blocking
+    }
+
+    static let maxBody = 100_000
+
+    // MARK: Drafting
+
+    struct CheckedDraft {
+        var type: LetterType
+        var subject: String
+        var classification: ClassificationCode
+        var securityLevel: SecurityLevel
+        var urgency: Urgency
+        var body: String
+        var recipients: [(unitID: UUID, role: String)]
+    }
+
+    func check(_ draft: LetterDraft) throws -> CheckedDraft {
+        var check = Validator()
+        let type = LetterType(rawValue: draft.type)
+        check.check(type != nil, "type", "must be one of \(LetterType.allCases.map(\.rawValue).joined(separator: ", "))")
+        let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        check.text(subject, "subject", length: 1...500)
+        let classification = ClassificationCode(draft.classificationCode)
+        check.check(classification != nil, "classificationCode", "must be a KKA code such as 000.1")
+        let security = SecurityLevel(rawValue: draft.securityLevel)
+        check.check(security != nil, "securityLevel", "must be biasa, terbatas, rahasia or sangat_rahasia")
+        let urgency = Urgency(rawValue: draft.urgency)
+        check.check(urgency != nil, "urgency", "must be biasa, segera or sangat_segera")
+        check.check(draft.body.count <= Self.maxBody, "body", "must be at most \(Self.maxBody) characters")
+        check.check(!draft.body.unicodeScalars.contains { $0.value == 0 }, "body", "must not contain NUL characters")
+        check.check(!draft.recipients.isEmpty, "recipients", "must name at least one unit")
+        check.check(draft.recipients.count <= 200, "recipients", "must name at most 200 units")
+        var seen = Set<UUID>()
+        for (index, recipient) in draft.recipients.enumerated() {
+            check.check(["to", "cc"].contains(recipient.role), "recipients[\(index)].role", "must be to or cc")
+            check.check(seen.insert(recipient.unitID).inserted, "recipients[\(index)].unitId", "is named twice")
+        }
+        check.check(draft.recipients.contains { $0.role == "to" } || draft.recipients.isEmpty, "recipients", "must have at least one addressee (to)")
+        try check.throwIfInvalid()
+        return CheckedDraft(type: type!, subject: subject, classification: classification!, securityLevel: security!, urgency: urgency!,
+                            body: draft.body, recipients: draft.recipients)
+    }
+
+    /// Creates a draft in the caller's unit with its route: the given reviewers and signer,
+    /// or the standard route (the drafter's superior initials, the head of the OPD signs).
+    public func create(_ draft: LetterDraft, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        guard caller.actor.roles.contains(.clerk) || caller.actor.roles.contains(.official) else {
+            throw ServiceError(.forbidden, "Drafting letters needs the clerk or official role.")
+        }
+        let checked = try check(draft)
+        let id: UUID = try await pool.withTransaction { tx in
+            try await self.checkReferences(checked, on: tx)
+            let drafterPosition = caller.user.positionID
+            let route = try await self.route(draft: draft, unitID: caller.user.unitID, drafterPosition: drafterPosition, on: tx)
+            let state = LetterWorkflowState(route: route, drafterUserID: caller.user.id, drafterPositionID: drafterPosition)
+            let row = try await tx.query(
+                """
+                INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level,
+                                     urgency, body, status, workflow_state)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10) RETURNING id
+                """,
+                [caller.user.unitID, caller.user.id, drafterPosition, checked.type.rawValue, checked.subject, checked.classification.code,
+                 checked.securityLevel.rawValue, checked.urgency.rawValue, checked.body, try PostgresJSONB(state)]).single()
+            let id: UUID = try row.decode("id")
+            try await self.writeRecipients(id, checked.recipients, on: tx)
+            try await AuditLog.append(
+                .init("letter.created", objectType: "letter", objectID: id.uuidString, actorUserID: caller.user.id,
+                      actingPosition: caller.actor.positions.first { $0.positionID == drafterPosition }),
+                request: request, on: tx)
+            return id
+        }
+        return try await letter(id, caller: caller)
+    }
+
+    /// Replaces the draft's content while it is a draft or returned; `expectedVersion` is the
+    /// client's If-Match: a stale one is a conflict.
+    public func update(_ id: UUID, _ draft: LetterDraft, expectedVersion: Int, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        let checked = try check(draft)
+        try await pool.withTransaction { tx in
+            let (state, version) = try await self.lockedState(id, caller: caller, on: tx)
+            guard version == expectedVersion else {
+                throw ServiceError.conflict("If-Match", "the letter is at version \(version), not \(expectedVersion); reload it and edit again")
+            }
+            let (next, actions) = try Self.transition(LetterWorkflow.apply(.edit, to: state, by: Self.workflowActor(caller), at: Date()))
+            try await self.checkReferences(checked, on: tx)
+            try await tx.query(
+                """
+                UPDATE letters SET type = $2, subject = $3, classification_code = $4, security_level = $5, urgency = $6, body = $7,
+                       workflow_state = $8, version = version + 1, updated_at = now() WHERE id = $1
+                """,
+                [id, checked.type.rawValue, checked.subject, checked.classification.code, checked.securityLevel.rawValue,
+                 checked.urgency.rawValue, checked.body, try PostgresJSONB(next)])
+            try await tx.query("DELETE FROM letter_recipients WHERE letter_id = $1", [id])
+            try await self.writeRecipients(id, checked.recipients, on: tx)
+            try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
+        }
+        return try await letter(id, caller: caller)
+    }
+
+    func checkReferences(_ draft: CheckedDraft, on tx: PostgresConnection) async throws {
+        guard try await !tx.query("SELECT 1 FROM kka_codes WHERE code = $1 AND active", [draft.classification.code]).isEmpty else {
+            throw ServiceError.invalid("classificationCode", "\(draft.classification.code) is not in the classification table")
+        }
+        let known = Set(try await tx.query("SELECT id FROM units WHERE id = ANY($1) AND active", [draft.recipients.map(\.unitID)])
+            .map { try $0.decode("id", as: UUID.self) })
+        for (index, recipient) in draft.recipients.enumerated() where !known.contains(recipient.unitID) {
+            throw ServiceError.invalid("recipients[\(index)].unitId", "no active unit has this id")
+        }
+    }
+
+    func writeRecipients(_ letter: UUID, _ recipients: [(unitID: UUID, role: String)], on tx: PostgresConnection) async throws {
+        for (index, recipient) in recipients.enumerated() {
+            try await tx.query("INSERT INTO letter_recipients (letter_id, unit_id, role, position) VALUES ($1, $2, $3, $4)",
+                               [letter, recipient.unitID, recipient.role, index])
+        }
+    }
+
+    /// The route: explicit positions checked to be in the drafter's OPD, or the standard one.
+    func route(draft: LetterDraft, unitID: UUID, drafterPosition: UUID?, on tx: PostgresConnection) async throws -> [RouteStep] {
+        let opd: UUID = try await tx.query(
+            """
+            WITH RECURSIVE up(id, parent_id, kind, depth) AS (
+                SELECT id, parent_id, kind, 0 FROM units WHERE id = $1
+                UNION ALL SELECT u.id, u.parent_id, u.kind, up.depth + 1 FROM units u JOIN up ON u.id = up.parent_id
+            )
+            SELECT id FROM up WHERE kind IN ('opd', 'kecamatan', 'pemda') ORDER BY depth LIMIT 1
+            """, [unitID]).first?.decode("id") ?? unitID
+        if let signer = draft.signerPositionID {
+            let reviewers = draft.reviewerPositionIDs ?? []
+            guard reviewers.count <= 5 else { throw ServiceError.invalid("reviewerPositionIds", "at most five reviewers") }
+            guard !reviewers.contains(signer), Set(reviewers).count == reviewers.count else {
+                throw ServiceError.invalid("reviewerPositionIds", "each position appears once, and not as the signer")
+            }
+            var steps: [RouteStep] = []
+            for (index, position) in (reviewers + [signer]).enumerated() {
+                let field = index < reviewers.count ? "reviewerPositionIds[\(index)]" : "signerPositionId"
+                let rows = try await tx.query(
+                    """
+                    WITH RECURSIVE down(id) AS (SELECT $2::uuid UNION ALL SELECT u.id FROM units u JOIN down ON u.parent_id = down.id)
+                    SELECT p.superior_id FROM positions p WHERE p.id = $1 AND p.unit_id IN (SELECT id FROM down)
+                    """, [position, opd])
+                guard let row = rows.first else { throw ServiceError.invalid(field, "is not a position of the drafting unit's OPD") }
+                steps.append(RouteStep(
+                    kind: index < reviewers.count ? .reviewHierarchy : .sign, positionID: position,
+                    escalationPositionID: try row.decode("superior_id"), deadlineHours: index < reviewers.count ? 24 : 48,
+                    capacity: index < reviewers.count ? nil : .direct))
+            }
+            return steps
+        }
+        // The standard route.
+        guard let drafterPosition else {
+            throw ServiceError.invalid("signerPositionId", "the drafter holds no position; name the signer and reviewers")
+        }
+        let head = try await tx.query("SELECT id, superior_id FROM positions WHERE unit_id = $1 AND is_head", [opd]).first
+        guard let head, let headID: UUID = try head.decode("id") else {
+            throw ServiceError(.unprocessable, "The drafting unit's OPD has no head position; name the signer.", fields: [.init("signerPositionId", "is needed")])
+        }
+        let superior: UUID? = try await tx.query("SELECT superior_id FROM positions WHERE id = $1", [drafterPosition]).first?.decode("superior_id")
+        var steps: [RouteStep] = []
+        if let superior, superior != headID, superior != drafterPosition {
+            steps.append(RouteStep(kind: .reviewHierarchy, positionID: superior, escalationPositionID: headID, deadlineHours: 24))
+        }
+        steps.append(RouteStep(kind: .sign, positionID: headID, escalationPositionID: try head.decode("superior_id"), deadlineHours: 48, capacity: .direct))
+        return steps
+    }
+
+    // MARK: Reading
+
+    /// The letter, when the caller may see it; 404 otherwise (its existence does not leak).
+    public func letter(_ id: UUID, caller: IdentityService.Authenticated) async throws -> LetterRecord {
+        let rows = try await pool.query(
+            """
+            SELECT id, unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, version,
+                   number, signed_at, workflow_state FROM letters WHERE id = $1
+            """, [id])
+        guard let row = rows.first else { throw ServiceError.notFound("The letter") }
+        let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
+        let security = SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa
+        let unitID: UUID = try row.decode("unit_id")
+        guard Self.mayRead(caller: caller, unitID: unitID, security: security, state: state) else { throw ServiceError.notFound("The letter") }
+        let recipients = try await pool.query("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]).map {
+            LetterRecord.Recipient(unitID: try $0.decode("unit_id"), role: try $0.decode("role"))
+        }
+        let history = try await pool.query(
+            """
+            SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
+            FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
+            """, [id.uuidString]).map {
+            LetterRecord.HistoryEntry(
+                at: try $0.decode("occurred_at"), action: try $0.decode("action"), actorUserID: try $0.decode("actor_user_id"),
+                actingPositionID: try $0.decode("acting_position_id"), actingCapacity: try $0.decode("acting_capacity"), note: try $0.decode("note"))
+        }
+        return LetterRecord(
+            id: id, unitID: unitID, drafterUserID: try row.decode("drafter_user_id"),
+            type: LetterType(rawValue: try row.decode("type")) ?? .suratDinas, subject: try row.decode("subject"),
+            classificationCode: try row.decode("classification_code"), securityLevel: security,
+            urgency: Urgency(rawValue: try row.decode("urgency")) ?? .biasa, body: try row.decode("body"),
+            status: LetterStatus(rawValue: try row.decode("status")) ?? .draft, version: try row.decode("version"),
+            number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients,
+            route: state.route, currentStep: state.currentStep, history: history)
+    }
+
+    /// Biasa and Terbatas letters: their unit, the positions on their route, admins and
+    /// auditors. Rahasia and Sangat Rahasia: only the drafter and the positions named on the
+    /// route (held or delegated).
+    static func mayRead(caller: IdentityService.Authenticated, unitID: UUID, security: SecurityLevel, state: LetterWorkflowState) -> Bool {
+        if caller.user.id == state.drafterUserID { return true }
+        let named = state.route.contains { step in caller.actor.positions.contains { $0.positionID == step.positionID } }
+        if named { return true }
+        if security.restrictedToNamedPositions { return false }
+        return caller.user.unitID == unitID || caller.actor.isAdmin || caller.actor.isAuditor
+    }
+
+    /// The stored canonical document and signature of a signed letter.
+    public func signedDocument(_ id: UUID, caller: IdentityService.Authenticated) async throws -> (document: [UInt8], signature: [UInt8]) {
+        _ = try await letter(id, caller: caller)
+        guard let row = try await pool.query("SELECT document, signature FROM letter_documents WHERE letter_id = $1", [id]).first else {
+            throw ServiceError(.conflict, "The letter is not signed yet.")
+        }
+        return (try row.decode("document", as: PostgresBytes.self).bytes, try row.decode("signature", as: PostgresBytes.self).bytes)
+    }
+
+    /// Verifies the stored signature against the installation's trust store now.
+    public func verification(_ id: UUID, caller: IdentityService.Authenticated) async throws -> VerificationReport {
+        let (document, signature) = try await signedDocument(id, caller: caller)
+        let trust = try await pki.trustStore()
+        return try await blocking.run { SignatureVerifier(trust: trust).verify(content: document, signature: signature) }
+    }
+
+    // MARK: Transitions
+
+    public func submit(_ id: UUID, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        try await transition(id, .submit, caller: caller, request: request)
+    }
+
+    public func review(_ id: UUID, approve: Bool, note: String?, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        if let note {
+            var check = Validator()
+            check.check(note.count <= 2000, "note", "must be at most 2000 characters")
+            check.check(!note.unicodeScalars.contains { $0.value == 0 }, "note", "must not contain NUL characters")
+            try check.throwIfInvalid()
+        }
+        return try await transition(id, approve ? .approve(note: note) : .returnToDrafter(note: note ?? ""), caller: caller, request: request)
+    }
+
+    public func withdraw(_ id: UUID, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        try await transition(id, .withdraw, caller: caller, request: request)
+    }
+
+    func transition(_ id: UUID, _ event: LetterEvent, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
+        try await pool.withTransaction { tx in
+            let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
+            let (next, actions) = try Self.transition(LetterWorkflow.apply(event, to: state, by: Self.workflowActor(caller), at: Date()))
+            try await tx.query("UPDATE letters SET status = $2, workflow_state = $3, updated_at = now() WHERE id = $1",
+                               [id, next.status.rawValue, try PostgresJSONB(next)])
+            try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
+        }
+        return try await letter(id, caller: caller)
+    }
+
+    /// Loads the workflow state under a row lock; invisible letters are 404.
+    func lockedState(_ id: UUID, caller: IdentityService.Authenticated, on tx: PostgresConnection) async throws -> (LetterWorkflowState, Int) {
+        guard let row = try await tx.query(
+            "SELECT unit_id, security_level, workflow_state, version FROM letters WHERE id = $1 FOR UPDATE", [id]).first
+        else { throw ServiceError.notFound("The letter") }
+        let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
+        guard Self.mayRead(caller: caller, unitID: try row.decode("unit_id"), security: SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa, state: state) else {
+            throw ServiceError.notFound("The letter")
+        }
+        return (state, try row.decode("version"))
+    }
+
+    static func transition(_ result: Result<(LetterWorkflowState, [WorkflowAction]), WorkflowRefusal>) throws -> (LetterWorkflowState, [WorkflowAction]) {
+        switch result {
+        case .success(let outcome): return outcome
+        case .failure(.wrongState(let current)): throw ServiceError(.conflict, "The letter is \(current.rawValue); this action does not apply to it.", fields: [.init("status", current.rawValue)])
+        case .failure(.notYourStep): throw ServiceError(.forbidden, "This step of the letter is not yours to act on.")
+        case .failure(.noteRequired): throw ServiceError.invalid("note", "is required when returning a letter")
+        case .failure(.notOverdue): throw ServiceError(.conflict, "The step is not overdue.")
+        }
+    }
+
+    static func workflowActor(_ caller: IdentityService.Authenticated) -> WorkflowActor {
+        WorkflowActor(userID: caller.user.id, positions: caller.actor.positions)
+    }
+
+    func audit(_ actions: [WorkflowAction], letter: UUID, caller: IdentityService.Authenticated, request: RequestInfo, on tx: PostgresConnection) async throws {
+        for case .audit(let action, let acting, let note) in actions {
+            try await AuditLog.append(
+                .init(action, objectType: "letter", objectID: letter.uuidString, actorUserID: caller.user.id, actingPosition: acting,
+                      details: note.map { ["note": $0] } ?? [:]),
+                request: request, on: tx)
+        }
+    }
+}

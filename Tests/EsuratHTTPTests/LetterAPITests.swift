@@ -1,0 +1,213 @@
+@testable import EsuratHTTP
+import EsuratPostgres
+import EsuratServices
+import EsuratSigning
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A Dinas with its chain of positions and accounts, for letter tests.
+struct Dinas {
+    var admin: String
+    var unit: String
+    var recipient: String
+    var kadisPosition: String
+    var sekretarisPosition: String
+    var kabidPosition: String
+    var tuPosition: String
+
+    static func make(_ client: some TestClientProtocol) async throws -> Dinas {
+        let admin = try await client.login("admin", TestApp.adminPassword)
+        let unit = try await OrganisationAPITests.unit(client, admin, code: "DISKOMINFO", name: "Dinas Komunikasi dan Informatika")
+        let recipient = try await OrganisationAPITests.unit(client, admin, code: "KEC-SOCAH", name: "Kecamatan Socah", kind: "kecamatan")
+        let kadis = try await OrganisationAPITests.position(client, admin, unit: unit, title: "Kepala Dinas Komunikasi dan Informatika", head: true)
+        func position(_ title: String, superior: String) async throws -> String {
+            let response = try await client.send(.post, "/api/v1/positions", token: admin, json: #"{"unitId": "\#(unit)", "title": "\#(title)", "superiorId": "\#(superior)"}"#)
+            return try response.json()["id"] as? String ?? ""
+        }
+        let sekretaris = try await position("Sekretaris", superior: kadis)
+        let kabid = try await position("Kepala Bidang Aplikasi Informatika", superior: sekretaris)
+        let tu = try await position("Kepala Subbagian Tata Usaha", superior: kabid)
+        _ = try await OrganisationAPITests.user(client, admin, username: "kadis", roles: ["official"], unit: unit, position: kadis, fullName: "Siti Nur'aini", nip: "198001012005012001")
+        _ = try await OrganisationAPITests.user(client, admin, username: "sekretaris", roles: ["official"], unit: unit, position: sekretaris, fullName: "Achmad Ma'ruf", nip: "197505052000031002")
+        _ = try await OrganisationAPITests.user(client, admin, username: "kabid", roles: ["official"], unit: unit, position: kabid, fullName: "Rina Agustina", nip: "198203032006042003")
+        _ = try await OrganisationAPITests.user(client, admin, username: "tu", roles: ["clerk", "official"], unit: unit, position: tu, fullName: "Bambang Suharto", nip: "198506062010011004")
+        _ = try await OrganisationAPITests.user(client, admin, username: "staf", roles: ["staff"], unit: unit)
+        _ = try await OrganisationAPITests.user(client, admin, username: "camat", roles: ["official"], unit: recipient)
+        return Dinas(admin: admin, unit: unit, recipient: recipient, kadisPosition: kadis, sekretarisPosition: sekretaris, kabidPosition: kabid, tuPosition: tu)
+    }
+
+    func draft(signer: String? = nil, reviewers: [String] = [], security: String = "biasa", subject: String = "Undangan Rapat Koordinasi TTE") -> String {
+        let reviewerList = reviewers.map { "\"\($0)\"" }.joined(separator: ", ")
+        return #"{"type": "undangan", "subject": "\#(subject)", "classificationCode": "000.1", "securityLevel": "\#(security)", "urgency": "segera", "body": "Dengan hormat, kami mengundang Saudara …", "recipients": [{"unitId": "\#(recipient)", "role": "to"}], "signerPositionId": "\#(signer ?? kadisPosition)", "reviewerPositionIds": [\#(reviewerList)]}"#
+    }
+}
+
+@Suite struct LetterAPITests {
+    @Test func draftReviewReturnEditSignAndVerifyWithStockOpenSSL() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kabid = try await client.login("kabid", "kata-sandi-123")
+            let sekretaris = try await client.login("sekretaris", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+
+            let created = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition]))
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(try created.json()["id"] as? String)
+            func status() async throws -> String { try await client.send(.get, "/api/v1/letters/\(id)", token: tu).json()["status"] as? String ?? "" }
+
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+            #expect(try await status() == "in_review")
+            // The wrong reviewer, and the wrong state.
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: sekretaris, json: #"{"decision": "approve"}"#).status == .forbidden)
+            let again = try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu)
+            #expect(again.status == .conflict)
+            #expect(try again.problem().detail?.contains("in_review") == true)
+            // Returned with a note, edited (If-Match), resubmitted.
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: kabid, json: #"{"decision": "return", "note": "Perihal kurang jelas"}"#).status == .ok)
+            let current = try await client.send(.get, "/api/v1/letters/\(id)", token: tu)
+            let etag = try #require(current.headers[.eTag])
+            let stale = try await client.send(.put, "/api/v1/letters/\(id)", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition]), headers: [.ifMatch: "\"99\""])
+            #expect(stale.status == .conflict)
+            let edited = try await client.send(.put, "/api/v1/letters/\(id)", token: tu,
+                                               json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition], subject: "Undangan Rapat Koordinasi Penerapan TTE"),
+                                               headers: [.ifMatch: etag])
+            #expect(edited.status == .ok, "\(edited.text)")
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: kabid, json: #"{"decision": "approve"}"#).status == .ok)
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: sekretaris, json: #"{"decision": "approve", "note": "Setuju"}"#).status == .ok)
+            #expect(try await status() == "awaiting_signature")
+
+            // A wrong passphrase consumes no number.
+            let wrong = try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "bukan-ini"}"#)
+            #expect(wrong.status == .unprocessableContent)
+            #expect(try wrong.problem().errors?.first?.field == "passphrase")
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kabid, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .forbidden)
+            let signed = try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            #expect(signed.status == .ok, "\(signed.text)")
+            let body = try signed.json()
+            #expect(body["status"] as? String == "signed")
+            let number = try #require(body["number"] as? String)
+            let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+            #expect(number == "000.1/1/DISKOMINFO/\(year)" || number == "000.1/1/DISKOMINFO/\(year + 1)")
+            let history = (body["history"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(history.contains("letter.returned") && history.contains("letter.signed"))
+
+            // The document and the signature verify with the stock command and the served chain.
+            let document = try await client.send(.get, "/api/v1/letters/\(id)/document", token: tu)
+            #expect(document.headers[.contentType]?.hasPrefix("application/json") == true)
+            let signature = try await client.send(.get, "/api/v1/letters/\(id)/signature", token: tu)
+            let chain = try await client.send(.get, "/api/v1/pki/ca.pem")
+            let scratch = NSTemporaryDirectory() + "esurat-letter-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            try Data(document.body.readableBytesView).write(to: URL(fileURLWithPath: scratch + "/document.json"))
+            try Data(signature.body.readableBytesView).write(to: URL(fileURLWithPath: scratch + "/signature.p7s"))
+            try Data(chain.body.readableBytesView).write(to: URL(fileURLWithPath: scratch + "/chain.pem"))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = ["cms", "-verify", "-binary", "-inform", "DER", "-in", scratch + "/signature.p7s", "-content", scratch + "/document.json", "-CAfile", scratch + "/chain.pem", "-out", "/dev/null"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let documentText = String(buffer: document.body)
+            #expect(documentText.contains(number))
+            #expect(documentText.contains(#""printed":["Kepala Dinas Komunikasi dan Informatika"]"#))
+            let verification = try await client.send(.get, "/api/v1/letters/\(id)/verification", token: tu)
+            #expect(try verification.json()["indication"] as? String == "TOTAL_PASSED", "\(verification.text)")
+
+            // After signing, nothing but dispatch applies.
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/withdraw", token: tu).status == .conflict)
+            let outbox: Int = try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE letter_id = $1", [UUID(uuidString: id)!]).single().decode("n")
+            #expect(outbox == 1)
+        }
+    }
+
+    @Test func aRahasiaLetterIsInvisibleToColleaguesWhoAreNotNamed() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let staf = try await client.login("staf", "kata-sandi-123")
+            let sekretaris = try await client.login("sekretaris", "kata-sandi-123")
+            let camat = try await client.login("camat", "kata-sandi-123")
+            let biasa = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
+            let rahasia = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition], security: "rahasia")).json()["id"] as? String ?? ""
+            #expect(try await client.send(.get, "/api/v1/letters/\(biasa)", token: staf).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/letters/\(rahasia)", token: staf).status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/letters/\(rahasia)", token: sekretaris).status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/letters/\(rahasia)", token: tu).status == .ok)
+            let kabid = try await client.login("kabid", "kata-sandi-123")
+            #expect(try await client.send(.get, "/api/v1/letters/\(rahasia)", token: kabid).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/letters/\(biasa)", token: camat).status == .notFound)
+            #expect(try await client.send(.post, "/api/v1/letters/\(rahasia)/submit", token: staf).status == .notFound)
+        }
+    }
+
+    @Test func parallelSigningsGetGaplessNumbers() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let count = 200
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            var ids: [String] = []
+            for _ in 0..<count {
+                let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
+                #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+                ids.append(id)
+            }
+            // One wrong passphrase in the middle takes no number.
+            #expect(try await client.send(.post, "/api/v1/letters/\(ids[0])/sign", token: kadis, json: #"{"passphrase": "salah"}"#).status == .unprocessableContent)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for id in ids {
+                    group.addTask { try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok })
+        }
+        let numbers = try await test.pool.query("SELECT number_sequence FROM letters WHERE number_sequence IS NOT NULL ORDER BY 1").map { try $0.decode("number_sequence", as: Int.self) }
+        #expect(numbers == Array(1...count))
+    }
+
+    @Test func badLetterInputIsAClear4xxAndStoresNothing() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            func field(_ json: String) async throws -> (HTTPResponse.Status, String?) {
+                let response = try await client.send(.post, "/api/v1/letters", token: tu, json: json)
+                return (response.status, try response.problem().errors?.first?.field)
+            }
+            let good = dinas.draft()
+            #expect(try await field(good.replacingOccurrences(of: #""type": "undangan""#, with: #""type": "pantun""#)) == (.badRequest, "type"))
+            #expect(try await field(good.replacingOccurrences(of: #""classificationCode": "000.1""#, with: #""classificationCode": "1.2""#)) == (.badRequest, "classificationCode"))
+            #expect(try await field(good.replacingOccurrences(of: #""classificationCode": "000.1""#, with: #""classificationCode": "999.9""#)) == (.badRequest, "classificationCode"))
+            #expect(try await field(good.replacingOccurrences(of: #""subject": "Undangan Rapat Koordinasi TTE""#, with: #""subject": """#)) == (.badRequest, "subject"))
+            #expect(try await field(good.replacingOccurrences(of: #""subject": "Undangan Rapat Koordinasi TTE""#, with: #""subject": "\#(String(repeating: "a", count: 10_000))""#)) == (.badRequest, "subject"))
+            #expect(try await field(good.replacingOccurrences(of: #""recipients": [{"unitId": "\#(dinas.recipient)", "role": "to"}]"#, with: #""recipients": []"#)) == (.badRequest, "recipients"))
+            #expect(try await field(good.replacingOccurrences(of: dinas.recipient, with: UUID().uuidString)) == (.badRequest, "recipients[0].unitId"))
+            #expect(try await field(good.replacingOccurrences(of: dinas.recipient, with: "bukan-uuid")) == (.badRequest, "recipients[0].unitId"))
+            #expect(try await field(good.replacingOccurrences(of: #""securityLevel": "biasa""#, with: #""securityLevel": "penting""#)) == (.badRequest, "securityLevel"))
+            #expect(try await field(good.replacingOccurrences(of: dinas.kadisPosition, with: UUID().uuidString)) == (.badRequest, "signerPositionId"))
+            #expect(try await client.send(.get, "/api/v1/letters/not-a-uuid", token: tu).status == .badRequest)
+            #expect(try await client.send(.get, "/api/v1/letters/\(UUID())", token: tu).status == .notFound)
+            let staf = try await client.login("staf", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/letters", token: staf, json: good).status == .forbidden)
+        }
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM letters").single().decode("n", as: Int.self) == 0)
+    }
+}
