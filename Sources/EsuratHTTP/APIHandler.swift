@@ -115,4 +115,7 @@ struct APIHandler: APIProtocol {
     func getLetterVerification(_ input: Operations.GetLetterVerification.Input) async throws -> Operations.GetLetterVerification.Output {
         try await letters.getLetterVerification(input)
     }
+    func listLetters(_ input: Operations.ListLetters.Input) async throws -> Operations.ListLetters.Output {
+        try await letters.listLetters(input)
+    }
 }

@@ -41,6 +41,12 @@ struct LetterHandlers: Sendable {
         return .created(.init(body: .json(Self.letter(record))))
     }
 
+    func listLetters(_ input: Operations.ListLetters.Input) async throws -> Operations.ListLetters.Output {
+        let page = try await letters.list(
+            box: input.query.box.rawValue, caller: try RequestScope.caller(), page: Wire.page(limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map(Self.letter), nextCursor: page.nextCursor))))
+    }
+
     func getLetter(_ input: Operations.GetLetter.Input) async throws -> Operations.GetLetter.Output {
         let record = try await letters.letter(try Wire.uuid(input.path.letterId, field: "letterId"), caller: try RequestScope.caller())
         return .ok(.init(headers: .init(eTag: "\"\(record.version)\""), body: .json(Self.letter(record))))

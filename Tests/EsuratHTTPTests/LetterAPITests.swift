@@ -211,3 +211,74 @@ struct Dinas {
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letters").single().decode("n", as: Int.self) == 0)
     }
 }
+
+@Suite struct PltSigningTests {
+    @Test func aPltSignsAsPltAndBothThePositionAndThePersonAreRecorded() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let admin = try await client.login("admin", TestApp.adminPassword)
+            let unit = try await OrganisationAPITests.unit(client, admin, code: "DINSOS", name: "Dinas Sosial")
+            let recipient = try await OrganisationAPITests.unit(client, admin, code: "KEC-KAMAL", name: "Kecamatan Kamal", kind: "kecamatan")
+            // The head's position is vacant; the secretary is Plt.
+            let kadis = try await OrganisationAPITests.position(client, admin, unit: unit, title: "Kepala Dinas Sosial", head: true)
+            let sekretarisPosition = try await client.send(.post, "/api/v1/positions", token: admin, json: #"{"unitId": "\#(unit)", "title": "Sekretaris", "superiorId": "\#(kadis)"}"#).json()["id"] as? String ?? ""
+            let sekretaris = try await OrganisationAPITests.user(client, admin, username: "sekdin", roles: ["official", "clerk"], unit: unit, position: sekretarisPosition, fullName: "Hasan Basri", nip: "197001012000011001")
+            let iso = ISO8601DateFormatter()
+            let window = #"{"positionId": "\#(kadis)", "userId": "\#(sekretaris)", "capacity": "plt", "validFrom": "\#(iso.string(from: Date() - 60))", "validUntil": "\#(iso.string(from: Date() + 86_400))"}"#
+            #expect(try await client.send(.post, "/api/v1/delegations", token: admin, json: window).status == .created)
+            let token = try await client.login("sekdin", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-sekdin"}"#).status == .created)
+            let draft = #"{"type": "surat_dinas", "subject": "Penyaluran Bantuan Sosial", "classificationCode": "400", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi surat", "recipients": [{"unitId": "\#(recipient)", "role": "to"}], "signerPositionId": "\#(kadis)", "reviewerPositionIds": []}"#
+            let id = try await client.send(.post, "/api/v1/letters", token: token, json: draft).json()["id"] as? String ?? ""
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: token).json()["status"] as? String == "awaiting_signature")
+            let signed = try await client.send(.post, "/api/v1/letters/\(id)/sign", token: token, json: #"{"passphrase": "frasa-sandi-sekdin"}"#)
+            #expect(signed.status == .ok, "\(signed.text)")
+            let document = try await client.send(.get, "/api/v1/letters/\(id)/document", token: token).text
+            #expect(document.contains(#""printed":["Plt. Kepala Dinas Sosial"]"#), "\(document)")
+            #expect(document.contains(#""capacity":"plt""#))
+            #expect(document.contains(#""positionId":"\#(kadis)""#))
+            #expect(document.contains(#""userId":"\#(sekretaris)""#))
+            let history = try signed.json()["history"] as? [[String: Any]] ?? []
+            let signing = history.first { $0["action"] as? String == "letter.signed" }
+            #expect(signing?["actingPositionId"] as? String == kadis)
+            #expect(signing?["actingCapacity"] as? String == "plt")
+            #expect(signing?["actorUserId"] as? String == sekretaris)
+        }
+    }
+}
+
+@Suite struct LetterQueueTests {
+    @Test func boxesAndAnOverdueReviewThatEscalates() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kabid = try await client.login("kabid", "kata-sandi-123")
+            let sekretaris = try await client.login("sekretaris", "kata-sandi-123")
+            let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition])).json()["id"] as? String ?? ""
+            func box(_ name: String, _ token: String) async throws -> [String] {
+                (try await client.send(.get, "/api/v1/letters?box=\(name)", token: token).json()["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            }
+            #expect(try await box("drafts", tu) == [id])
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+            #expect(try await box("drafts", tu).isEmpty)
+            #expect(try await box("review", kabid) == [id])
+            #expect(try await box("review", sekretaris).isEmpty)
+            #expect(try await client.send(.get, "/api/v1/letters?box=lainnya", token: tu).status == .badRequest)
+
+            // Nothing is overdue yet; a day later the Kabid's superior may act.
+            #expect(try await test.services.letters.escalateOverdue(now: Date()) == 0)
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: sekretaris, json: #"{"decision": "approve"}"#).status == .forbidden)
+            #expect(try await test.services.letters.escalateOverdue(now: Date().addingTimeInterval(25 * 3600)) == 1)
+            #expect(try await test.services.letters.escalateOverdue(now: Date().addingTimeInterval(26 * 3600)) == 0)
+            #expect(try await box("review", sekretaris) == [id])
+            let approved = try await client.send(.post, "/api/v1/letters/\(id)/review", token: sekretaris, json: #"{"decision": "approve", "note": "Diambil alih"}"#)
+            #expect(approved.status == .ok)
+            let history = (try approved.json()["history"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(history.contains("letter.step_escalated"))
+            #expect(try approved.json()["status"] as? String == "awaiting_signature")
+        }
+    }
+}

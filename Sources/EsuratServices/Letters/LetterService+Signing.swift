@@ -108,11 +108,9 @@ extension LetterService {
             }
 
             try await tx.query(
-                """
-                UPDATE letters SET status = $2, workflow_state = $3, number = $4, number_year = $5, number_sequence = $6,
-                       signed_at = $7, updated_at = now() WHERE id = $1
-                """,
-                [id, next.status.rawValue, try PostgresJSONB(next), number, year, sequence, now])
+                "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5 WHERE id = $1",
+                [id, number, year, sequence, now])
+            try await self.store(id, next, on: tx)
             try await tx.query(
                 """
                 INSERT INTO letter_documents (letter_id, document, signature, certificate_serial, signer_user_id, signer_position_id, signer_capacity, signed_at)

@@ -104,10 +104,11 @@ public final class LetterService: Sendable {
             try await tx.query(
                 """
                 UPDATE letters SET type = $2, subject = $3, classification_code = $4, security_level = $5, urgency = $6, body = $7,
-                       workflow_state = $8, version = version + 1, updated_at = now() WHERE id = $1
+                       version = version + 1 WHERE id = $1
                 """,
                 [id, checked.type.rawValue, checked.subject, checked.classification.code, checked.securityLevel.rawValue,
-                 checked.urgency.rawValue, checked.body, try PostgresJSONB(next)])
+                 checked.urgency.rawValue, checked.body])
+            try await self.store(id, next, on: tx)
             try await tx.query("DELETE FROM letter_recipients WHERE letter_id = $1", [id])
             try await self.writeRecipients(id, checked.recipients, on: tx)
             try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
@@ -218,6 +219,60 @@ public final class LetterService: Sendable {
             route: state.route, currentStep: state.currentStep, history: history)
     }
 
+    /// What waits for the caller or what they sent: `drafts` (their drafts and returned
+    /// letters), `review` (letters waiting for a position they act in, escalated ones
+    /// included), `outbox` (what their unit signed). Newest first.
+    public func list(box: String, caller: IdentityService.Authenticated, page: PageRequest) async throws -> Page<LetterRecord> {
+        let positions = caller.actor.positions.map(\.positionID)
+        var after: (Date, UUID)?
+        if let cursor = page.after {
+            let parts = cursor.split(separator: "_")
+            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+                throw ServiceError.invalid("cursor", "is not a cursor this server issued")
+            }
+            after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+        }
+        let filter: PostgresQuery
+        switch box {
+        case "drafts":
+            filter = """
+                SELECT id, created_at FROM letters WHERE drafter_user_id = $1 AND status IN ('draft', 'returned')
+                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5
+                """
+        case "review":
+            filter = """
+                SELECT id, created_at FROM letters
+                WHERE (waiting_position_id = ANY($2) OR (escalated AND escalation_position_id = ANY($2)))
+                AND status IN ('in_review', 'awaiting_signature')
+                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5
+                """
+        case "outbox":
+            filter = """
+                SELECT l.id, l.created_at FROM letters l, users u WHERE u.id = $1 AND l.unit_id = u.unit_id
+                AND l.status IN ('signed', 'dispatching', 'delivered')
+                AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4)) ORDER BY l.created_at DESC, l.id DESC LIMIT $5
+                """
+        default:
+            throw ServiceError.invalid("box", "must be drafts, review or outbox")
+        }
+        let rows = try await pool.query(filter, [caller.user.id, positions, after?.0, after?.1, page.limit + 1])
+        var records: [LetterRecord] = []
+        for row in rows {
+            // Rahasia letters the caller is not named on stay out of the list.
+            do {
+                var record = try await letter(try row.decode("id"), caller: caller)
+                record.history = []
+                records.append(record)
+            } catch let refusal as ServiceError where refusal.kind == .notFound {
+                continue
+            }
+        }
+        return page.page(records, key: { record in
+            let created = rows.first { (try? $0.decode("id", as: UUID.self)) == record.id }.flatMap { try? $0.decode("created_at", as: Date.self) } ?? Date()
+            return "\(Int64((created.timeIntervalSince1970 * 1_000_000).rounded()))_\(record.id.uuidString.lowercased())"
+        })
+    }
+
     /// Biasa and Terbatas letters: their unit, the positions on their route, admins and
     /// auditors. Rahasia and Sangat Rahasia: only the drafter and the positions named on the
     /// route (held or delegated).
@@ -269,11 +324,50 @@ public final class LetterService: Sendable {
         try await pool.withTransaction { tx in
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(event, to: state, by: Self.workflowActor(caller), at: Date()))
-            try await tx.query("UPDATE letters SET status = $2, workflow_state = $3, updated_at = now() WHERE id = $1",
-                               [id, next.status.rawValue, try PostgresJSONB(next)])
+            try await self.store(id, next, on: tx)
             try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
         }
         return try await letter(id, caller: caller)
+    }
+
+    /// Writes the workflow state and the columns the queues read from it.
+    func store(_ id: UUID, _ state: LetterWorkflowState, on tx: PostgresConnection) async throws {
+        try await tx.query(
+            """
+            UPDATE letters SET status = $2, workflow_state = $3, waiting_position_id = $4, escalation_position_id = $5,
+                   step_deadline = $6, escalated = $7, updated_at = now() WHERE id = $1
+            """,
+            [id, state.status.rawValue, try PostgresJSONB(state), state.waitingStep?.positionID, state.waitingStep?.escalationPositionID,
+             state.deadline, state.escalated])
+    }
+
+    /// Escalates every step past its deadline: its actor's superior may act from now on.
+    /// Returns how many letters were escalated. Run by ``EscalationTimer``.
+    @discardableResult
+    public func escalateOverdue(now: Date = Date(), limit: Int = 100) async throws -> Int {
+        try await pool.withTransaction { tx in
+            let overdue = try await tx.query(
+                """
+                SELECT id, workflow_state FROM letters
+                WHERE step_deadline <= $1 AND NOT escalated AND status IN ('in_review', 'awaiting_signature')
+                ORDER BY step_deadline LIMIT $2 FOR UPDATE SKIP LOCKED
+                """, [now, limit])
+            var escalated = 0
+            for row in overdue {
+                let id: UUID = try row.decode("id")
+                let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
+                guard case .success(let (next, actions)) = LetterWorkflow.apply(.escalate, to: state, by: nil, at: now) else { continue }
+                try await self.store(id, next, on: tx)
+                for case .audit(let action, _, _) in actions {
+                    try await AuditLog.append(
+                        .init(action, objectType: "letter", objectID: id.uuidString, actorUserID: nil,
+                              details: ["escalatedTo": next.waitingStep?.escalationPositionID?.uuidString.lowercased() ?? ""]),
+                        request: .local, on: tx)
+                }
+                escalated += 1
+            }
+            return escalated
+        }
     }
 
     /// Loads the workflow state under a row lock; invisible letters are 404.

@@ -8,6 +8,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import EsuratServices
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,10 +55,11 @@ struct Serve: AsyncParsableCommand {
             http.port = port
             http.maxJSONBodyBytes = maxBodyBytes
             http.trustForwardedFor = trustForwardedFor
-            let app = try HTTPServer.makeApplication(configuration: http, services: runtime.httpServices(metrics: registry), logger: logger)
+            let services = runtime.httpServices(metrics: registry)
+            let app = try HTTPServer.makeApplication(configuration: http, services: services, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: app)],
+                    services: [.init(service: EscalationTimer(letters: services.letters, logger: logger)), .init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             announce("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
