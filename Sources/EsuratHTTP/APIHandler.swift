@@ -118,4 +118,10 @@ struct APIHandler: APIProtocol {
     func listLetters(_ input: Operations.ListLetters.Input) async throws -> Operations.ListLetters.Output {
         try await letters.listLetters(input)
     }
+    func addAttachment(_ input: Operations.AddAttachment.Input) async throws -> Operations.AddAttachment.Output {
+        try await letters.addAttachment(input)
+    }
+    func getAttachment(_ input: Operations.GetAttachment.Input) async throws -> Operations.GetAttachment.Output {
+        try await letters.getAttachment(input)
+    }
 }

@@ -73,7 +73,9 @@ public enum HTTPServer {
         accessLogger[metadataKey: "component"] = "access"
         router.add(middleware: EdgeMiddleware(routes: routes, accessLogger: accessLogger, trustForwardedFor: configuration.trustForwardedFor))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: RequestGuardMiddleware(routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes, rawBodyRoutes: []))
+        router.add(middleware: RequestGuardMiddleware(
+            routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes,
+            rawBodyRoutes: [.init(method: .post, pathTemplate: "/api/v1/letters/{letterId}/attachments", maxBytes: LetterService.maxAttachmentBytes)]))
         router.add(middleware: AuthMiddleware(
             routes: routes, identity: services.identity,
             publicPaths: ["/api/v1/auth/login", "/api/v1/pki/ca.pem", "/api/v1/pki/crl.der", "/api/v1/pki/root-crl.der"]))
@@ -91,6 +93,23 @@ public enum HTTPServer {
                 let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
                 let (document, _) = try await letters.signedDocument(id, caller: try RequestScope.caller())
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+            },
+            "POST /api/v1/letters/{letterId}/attachments": { request, context in
+                let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
+                let record = try await letters.addAttachment(
+                    to: id, filename: request.uri.queryParameters.get("filename"), mediaType: request.headers[.contentType],
+                    body: request.body.map { Array($0.readableBytesView) }, caller: try RequestScope.caller(), request: RequestScope.info)
+                let json = try JSONEncoder().encode(LetterHandlers.attachment(record))
+                return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            },
+            "GET /api/v1/letters/{letterId}/attachments/{attachmentId}": { request, context in
+                let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
+                let attachmentID = try Wire.uuid(context.parameters.get("attachmentId") ?? "", field: "attachmentId")
+                let (record, content) = try await letters.attachment(attachmentID, of: id, caller: try RequestScope.caller())
+                var headers: HTTPFields = [.contentType: record.mediaType]
+                let safeName = record.filename.filter { $0.isASCII && $0 != "\"" && !$0.isNewline }
+                headers[.contentDisposition] = "attachment; filename=\"\(safeName)\"; filename*=UTF-8''\(record.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
             },
         ]
         try handler.registerHandlers(

@@ -26,6 +26,7 @@ struct LetterHandlers: Sendable {
             signedAt: record.signedAt, _type: record.type.rawValue, subject: record.subject, classificationCode: record.classificationCode,
             securityLevel: record.securityLevel.rawValue, urgency: record.urgency.rawValue, body: record.body, unitId: Wire.id(record.unitID),
             recipients: record.recipients.map { .init(unitId: Wire.id($0.unitID), role: $0.role) },
+            attachments: record.attachments.map(Self.attachment),
             route: record.route.enumerated().map { index, step in
                 .init(kind: step.kind.rawValue, positionId: Wire.id(step.positionID), current: record.currentStep == index)
             },
@@ -33,6 +34,19 @@ struct LetterHandlers: Sendable {
                 .init(at: $0.at, action: $0.action, actorUserId: $0.actorUserID.map(Wire.id), actingPositionId: $0.actingPositionID.map(Wire.id),
                       actingCapacity: $0.actingCapacity, note: $0.note)
             })
+    }
+
+    static func attachment(_ record: LetterService.AttachmentRecord) -> Components.Schemas.Attachment {
+        .init(id: Wire.id(record.id), filename: record.filename, mediaType: record.mediaType, size: record.size, sha256: record.sha256)
+    }
+
+    // Served by plain handlers in HTTPServer (raw bodies both ways); these satisfy the protocol.
+    func addAttachment(_ input: Operations.AddAttachment.Input) async throws -> Operations.AddAttachment.Output {
+        throw ServiceError(.conflict, "attachments are handled by the raw route")
+    }
+
+    func getAttachment(_ input: Operations.GetAttachment.Input) async throws -> Operations.GetAttachment.Output {
+        throw ServiceError(.conflict, "attachments are handled by the raw route")
     }
 
     func createLetter(_ input: Operations.CreateLetter.Input) async throws -> Operations.CreateLetter.Output {

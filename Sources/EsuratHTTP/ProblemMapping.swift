@@ -59,6 +59,10 @@ enum ProblemMapping {
             problem = Problem(status: .notFound, detail: error.detail)
         case .conflict:
             problem = Problem(status: .conflict, detail: error.detail, errors: fields)
+        case .payloadTooLarge:
+            problem = Problem(status: .contentTooLarge, detail: error.detail, errors: fields)
+        case .unsupportedMediaType:
+            problem = Problem(status: .unsupportedMediaType, detail: error.detail, errors: fields)
         case .unprocessable:
             problem = Problem(status: .unprocessableContent, detail: error.detail, errors: fields)
         case .rateLimited:

@@ -10,7 +10,7 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Limits per route; the first whose method and path prefix match wins.
     struct RawBodyRoute: Sendable {
         var method: HTTPRequest.Method
-        var pathPrefix: String
+        var pathTemplate: String
         var maxBytes: Int
     }
 
@@ -25,7 +25,7 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
             // No body expected, or no such route: the router answers (404/405).
             return try await next(request, context)
         }
-        let raw = rawBodyRoutes.first { $0.method == request.method && request.uri.path.hasPrefix($0.pathPrefix) }
+        let raw = rawBodyRoutes.first { $0.method == request.method && RouteTable.matches(template: $0.pathTemplate, path: request.uri.path) }
         let limit = raw?.maxBytes ?? maxJSONBytes
         let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         if let declaredLength, declaredLength > limit {

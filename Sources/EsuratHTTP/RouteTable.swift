@@ -24,6 +24,11 @@ final class RouteTable: Sendable {
         }
     }
 
+    /// Whether `path` fits `template` (`{name}` matches one segment).
+    static func matches(template: String, path: String) -> Bool {
+        matches(segments(template), segments(path))
+    }
+
     private static func segments(_ path: String) -> [Substring] {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }

@@ -42,3 +42,31 @@ public enum Digest {
         return Array(out.prefix(Int(written)))
     }
 }
+
+/// SHA-256 over data that arrives in pieces (an upload streamed chunk by chunk).
+public final class SHA256Hasher {
+    private let context: OpaquePointer
+
+    public init() throws {
+        guard let context = EVP_MD_CTX_new() else { throw OpenSSLError.drain("EVP_MD_CTX_new") }
+        self.context = context
+        try check(EVP_DigestInit_ex2(context, EVP_sha256(), nil), "EVP_DigestInit_ex2")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: some Collection<UInt8>) throws {
+        let contiguous = bytes as? [UInt8] ?? Array(bytes)
+        try contiguous.withUnsafeBytes { raw in
+            _ = try check(EVP_DigestUpdate(context, raw.baseAddress, raw.count), "EVP_DigestUpdate")
+        }
+    }
+
+    /// The digest, lower-case hex.
+    public func finalizeHex() throws -> String {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        try check(EVP_DigestFinal_ex(context, &out, &length), "EVP_DigestFinal_ex")
+        return Digest.hex(Array(out.prefix(Int(length))))
+    }
+}

@@ -2,6 +2,7 @@
 import EsuratPostgres
 import EsuratServices
 import EsuratSigning
+import NIOCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -280,5 +281,61 @@ struct Dinas {
             #expect(history.contains("letter.step_escalated"))
             #expect(try approved.json()["status"] as? String == "awaiting_signature")
         }
+    }
+}
+
+@Suite struct AttachmentTests {
+    @Test func attachmentsAreHashedSignedAndServedByteForByte() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            let staf = try await client.login("staf", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
+            func upload(_ bytes: [UInt8], type: String, name: String, token: String? = nil) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/api/v1/letters/\(id)/attachments?filename=\(name)", method: .post,
+                    headers: [.authorization: "Bearer \(token ?? tu)", .contentType: type], body: ByteBuffer(bytes: bytes))
+            }
+            let pdf: [UInt8] = Array("%PDF-1.7\n".utf8) + [0, 0, 1, 2, 0, 255] + Array(repeating: 0x41, count: 5000)
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 300)
+            let first = try await upload(pdf, type: "application/pdf", name: "undangan.pdf")
+            #expect(first.status == .created, "\(first.text)")
+            let second = try await upload(png, type: "image/png", name: "denah%20lokasi.png")
+            #expect(second.status == .created)
+            // Refused: a type not on the list, a file over 20 MB, someone else's draft.
+            let exe = try await upload([0x4D, 0x5A], type: "application/x-msdownload", name: "virus.exe")
+            #expect(exe.status == .unsupportedMediaType)
+            #expect(try exe.problem().errors?.first?.field == "Content-Type")
+            #expect(try await upload(Array(repeating: 0, count: (20 << 20) + 1), type: "application/pdf", name: "besar.pdf").status == .contentTooLarge)
+            #expect(try await upload(pdf, type: "application/pdf", name: "lain.pdf", token: staf).status == .forbidden)
+            #expect(try await upload(pdf, type: "application/pdf", name: "").status == .badRequest)
+
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+            // After submission the draft is frozen.
+            #expect(try await upload(pdf, type: "application/pdf", name: "telat.pdf").status == .conflict)
+            #expect(try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .ok)
+
+            let document = try JSONSerialization.jsonObject(with: Data(try await client.send(.get, "/api/v1/letters/\(id)/document", token: tu).body.readableBytesView)) as? [String: Any] ?? [:]
+            let listed = document["attachments"] as? [[String: Any]] ?? []
+            #expect(listed.count == 2)
+            let letter = try await client.send(.get, "/api/v1/letters/\(id)", token: tu).json()
+            for attachment in letter["attachments"] as? [[String: Any]] ?? [] {
+                let served = try await client.send(.get, "/api/v1/letters/\(id)/attachments/\(attachment["id"] as? String ?? "")", token: tu)
+                #expect(served.status == .ok)
+                #expect(served.headers[.contentType] == attachment["mediaType"] as? String)
+                let digest = try SHA256Hasher()
+                try digest.update(Array(served.body.readableBytesView))
+                let hash = try digest.finalizeHex()
+                #expect(hash == attachment["sha256"] as? String)
+                #expect(listed.contains { $0["sha256"] as? String == hash && ($0["size"] as? Int) == served.body.readableBytes })
+            }
+            #expect(listed.contains { $0["name"] as? String == "denah lokasi.png" })
+        }
+        let stored = try await test.pool.query("SELECT count(*) AS n FROM attachments").single().decode("n", as: Int.self)
+        #expect(stored == 2)
     }
 }

@@ -31,6 +31,7 @@ public struct LetterRecord: Sendable {
     public var number: String?
     public var signedAt: Date?
     public var recipients: [Recipient]
+    public var attachments: [LetterService.AttachmentRecord]
     public var route: [RouteStep]
     public var currentStep: Int?
     public var history: [HistoryEntry]

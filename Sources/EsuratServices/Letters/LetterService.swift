@@ -200,6 +200,12 @@ public final class LetterService: Sendable {
         let recipients = try await pool.query("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]).map {
             LetterRecord.Recipient(unitID: try $0.decode("unit_id"), role: try $0.decode("role"))
         }
+        let attachments = try await pool.query(
+            "SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]
+        ).map {
+            AttachmentRecord(id: try $0.decode("id"), filename: try $0.decode("filename"), mediaType: try $0.decode("media_type"),
+                             size: try $0.decode("size"), sha256: try $0.decode("sha256"))
+        }
         let history = try await pool.query(
             """
             SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
@@ -215,7 +221,7 @@ public final class LetterService: Sendable {
             classificationCode: try row.decode("classification_code"), securityLevel: security,
             urgency: Urgency(rawValue: try row.decode("urgency")) ?? .biasa, body: try row.decode("body"),
             status: LetterStatus(rawValue: try row.decode("status")) ?? .draft, version: try row.decode("version"),
-            number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients,
+            number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients, attachments: attachments,
             route: state.route, currentStep: state.currentStep, history: history)
     }
 

@@ -1,9 +1,9 @@
 /// A use case refused: why, in terms a client can act on. The HTTP edge maps the kind to a
 /// status (validation 400, unauthorized 401, forbidden 403, notFound 404, conflict 409,
-/// unprocessable 422, rateLimited 429).
+/// payloadTooLarge 413, unsupportedMediaType 415, unprocessable 422, rateLimited 429).
 public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
-        case validation, unauthorized, forbidden, notFound, conflict, unprocessable, rateLimited
+        case validation, unauthorized, forbidden, notFound, conflict, payloadTooLarge, unsupportedMediaType, unprocessable, rateLimited
     }
 
     /// One field a client got wrong.
