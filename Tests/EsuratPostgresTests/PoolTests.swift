@@ -8,19 +8,23 @@ import Testing
     @Test func exhaustedPoolTimesOutWithAClearError() async throws {
         let pool = try await TestCluster.freshDatabase(poolSize: 1) { $0.acquireTimeout = .milliseconds(300) }
         defer { pool.close() }
+        let holds = AsyncStream.makeStream(of: Void.self)
         let holding = Task {
             try await pool.withConnection { connection in
-                try await connection.query("SELECT pg_sleep(2)")
+                holds.continuation.yield()
+                try await connection.query("SELECT pg_sleep(5)")
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        for await _ in holds.stream { break }  // the only connection is taken
         let started = ContinuousClock.now
         await #expect {
             try await pool.query("SELECT 1")
         } throws: { error in
             (error as? PostgresError)?.code == .poolTimeout
         }
-        #expect(ContinuousClock.now - started < .seconds(1.5))
+        // 300 ms timeout; the bound leaves room for a loaded machine but is well below the
+        // 5 s the connection stays taken.
+        #expect(ContinuousClock.now - started < .seconds(4))
         _ = try await holding.value
         // The connection came back: the pool works again.
         #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
@@ -42,8 +46,14 @@ import Testing
     @Test func cancelledWaiterLeavesThePoolIntact() async throws {
         let pool = try await TestCluster.freshDatabase(poolSize: 1)
         defer { pool.close() }
-        let holder = Task { try await pool.withConnection { try await $0.query("SELECT pg_sleep(0.5)") } }
-        try await Task.sleep(for: .milliseconds(100))
+        let holds = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await pool.withConnection { connection in
+                holds.continuation.yield()
+                try await connection.query("SELECT pg_sleep(2)")
+            }
+        }
+        for await _ in holds.stream { break }
         let waiter = Task { try await pool.query("SELECT 1") }
         try await Task.sleep(for: .milliseconds(50))
         waiter.cancel()

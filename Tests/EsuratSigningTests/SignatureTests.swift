@@ -105,11 +105,11 @@ import Testing
         #expect(throws: CMSSigner.Refusal.self) {
             try CMSSigner(certificate: expired.certificate, key: expired.key, chain: [pki.issuing], timestampAuthority: pki.tsa).sign(document)
         }
-        // Valid for two more seconds: sign now, verify after it expired.
-        let shortLived = try pki.signer(notAfter: Date().addingTimeInterval(2))
+        // Valid for three more seconds: sign now, verify after it expired.
+        let shortLived = try pki.signer(notAfter: Date().addingTimeInterval(3))
         let stamped = try CMSSigner(certificate: shortLived.certificate, key: shortLived.key, chain: [pki.issuing], timestampAuthority: pki.tsa).sign(document)
         let bare = try CMSSigner(certificate: shortLived.certificate, key: shortLived.key, chain: [pki.issuing], timestampAuthority: nil).sign(document)
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(4))
         let verifier = SignatureVerifier(trust: try pki.trust())
         #expect(verifier.verify(content: document, signature: stamped).indication == .totalPassed)
         let report = verifier.verify(content: document, signature: bare)
