@@ -6,6 +6,7 @@ struct APIHandler: APIProtocol {
     let organisation: OrganisationHandlers
     let pki: PKIHandlers
     let letters: LetterHandlers
+    let workflows: WorkflowHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -123,5 +124,11 @@ struct APIHandler: APIProtocol {
     }
     func getAttachment(_ input: Operations.GetAttachment.Input) async throws -> Operations.GetAttachment.Output {
         try await letters.getAttachment(input)
+    }
+    func listWorkflows(_ input: Operations.ListWorkflows.Input) async throws -> Operations.ListWorkflows.Output {
+        try await workflows.listWorkflows(input)
+    }
+    func createWorkflow(_ input: Operations.CreateWorkflow.Input) async throws -> Operations.CreateWorkflow.Output {
+        try await workflows.createWorkflow(input)
     }
 }

@@ -84,7 +84,8 @@ public enum HTTPServer {
             identity: IdentityHandlers(identity: services.identity),
             organisation: OrganisationHandlers(organisation: services.organisation),
             pki: PKIHandlers(pki: services.pki),
-            letters: LetterHandlers(letters: services.letters))
+            letters: LetterHandlers(letters: services.letters),
+            workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)))
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.
         let letters = services.letters

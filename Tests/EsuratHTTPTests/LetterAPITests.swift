@@ -339,3 +339,47 @@ struct Dinas {
         #expect(stored == 2)
     }
 }
+
+@Suite struct WorkflowVersionTests {
+    @Test func aLetterStaysOnTheWorkflowVersionItStartedWith() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kabid = try await client.login("kabid", "kata-sandi-123")
+            // v1: the drafter's superior initials, the Sekretaris initials, the head signs.
+            let v1 = #"{"name": "undangan-dinas", "letterType": "undangan", "steps": [{"kind": "reviewHierarchy", "actor": "superiorOfDrafter", "deadlineHours": 24}, {"kind": "reviewHierarchy", "actor": "position", "positionId": "\#(dinas.sekretarisPosition)"}, {"kind": "sign", "actor": "headOfDrafterUnit", "capacity": "direct"}]}"#
+            let created = try await client.send(.post, "/api/v1/workflows", token: dinas.admin, json: v1)
+            #expect(created.status == .created, "\(created.text)")
+            #expect(try created.json()["version"] as? Int == 1)
+            #expect(try await client.send(.post, "/api/v1/workflows", token: tu, json: v1).status == .forbidden)
+            let withoutRoute = #"{"type": "undangan", "subject": "Rapat", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi", "recipients": [{"unitId": "\#(dinas.recipient)", "role": "to"}]}"#
+            let first = try await client.send(.post, "/api/v1/letters", token: tu, json: withoutRoute).json()
+            let firstRoute = (first["route"] as? [[String: Any]] ?? []).compactMap { $0["positionId"] as? String }
+            #expect(firstRoute == [dinas.kabidPosition, dinas.sekretarisPosition, dinas.kadisPosition])
+
+            // v2: only the head signs.
+            let v2 = #"{"name": "undangan-dinas", "letterType": "undangan", "steps": [{"kind": "sign", "actor": "headOfDrafterUnit"}]}"#
+            #expect(try await client.send(.post, "/api/v1/workflows", token: dinas.admin, json: v2).json()["version"] as? Int == 2)
+            let second = try await client.send(.post, "/api/v1/letters", token: tu, json: withoutRoute).json()
+            #expect((second["route"] as? [[String: Any]] ?? []).compactMap { $0["positionId"] as? String } == [dinas.kadisPosition])
+
+            // The first letter still walks v1's route.
+            let firstID = first["id"] as? String ?? ""
+            #expect(try await client.send(.post, "/api/v1/letters/\(firstID)/submit", token: tu).status == .ok)
+            let reviewed = try await client.send(.post, "/api/v1/letters/\(firstID)/review", token: kabid, json: #"{"decision": "approve"}"#).json()
+            #expect(reviewed["status"] as? String == "in_review")
+            #expect((reviewed["route"] as? [[String: Any]] ?? []).count == 3)
+
+            // Definitions are validated.
+            let badSteps = try await client.send(.post, "/api/v1/workflows", token: dinas.admin, json: #"{"name": "x", "steps": [{"kind": "reviewHierarchy", "actor": "superiorOfDrafter"}]}"#)
+            #expect(badSteps.status == .badRequest)
+            #expect(try badSteps.problem().errors?.first?.field == "steps[0].kind")
+            let unknown = try await client.send(.post, "/api/v1/workflows", token: dinas.admin, json: #"{"name": "y", "steps": [{"kind": "sign", "actor": "position", "positionId": "\#(UUID())"}]}"#)
+            #expect(try unknown.problem().errors?.first?.field == "steps[0].positionId")
+            let listed = try await client.send(.get, "/api/v1/workflows", token: tu).json()["items"] as? [Any]
+            #expect(listed?.count == 2)
+        }
+    }
+}

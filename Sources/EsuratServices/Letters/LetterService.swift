@@ -69,16 +69,16 @@ public final class LetterService: Sendable {
         let id: UUID = try await pool.withTransaction { tx in
             try await self.checkReferences(checked, on: tx)
             let drafterPosition = caller.user.positionID
-            let route = try await self.route(draft: draft, unitID: caller.user.unitID, drafterPosition: drafterPosition, on: tx)
+            let (route, workflowID) = try await self.route(draft: draft, type: checked.type, unitID: caller.user.unitID, drafterPosition: drafterPosition, on: tx)
             let state = LetterWorkflowState(route: route, drafterUserID: caller.user.id, drafterPositionID: drafterPosition)
             let row = try await tx.query(
                 """
                 INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level,
-                                     urgency, body, status, workflow_state)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10) RETURNING id
+                                     urgency, body, status, workflow_state, workflow_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10, $11) RETURNING id
                 """,
                 [caller.user.unitID, caller.user.id, drafterPosition, checked.type.rawValue, checked.subject, checked.classification.code,
-                 checked.securityLevel.rawValue, checked.urgency.rawValue, checked.body, try PostgresJSONB(state)]).single()
+                 checked.securityLevel.rawValue, checked.urgency.rawValue, checked.body, try PostgresJSONB(state), workflowID]).single()
             let id: UUID = try row.decode("id")
             try await self.writeRecipients(id, checked.recipients, on: tx)
             try await AuditLog.append(
@@ -134,8 +134,10 @@ public final class LetterService: Sendable {
         }
     }
 
-    /// The route: explicit positions checked to be in the drafter's OPD, or the standard one.
-    func route(draft: LetterDraft, unitID: UUID, drafterPosition: UUID?, on tx: PostgresConnection) async throws -> [RouteStep] {
+    /// The route: explicit positions checked to be in the drafter's OPD, or the steps of the
+    /// workflow definition chosen for the letter's type and unit (whose id pins the letter to
+    /// that version), or the built-in standard one.
+    func route(draft: LetterDraft, type: LetterType, unitID: UUID, drafterPosition: UUID?, on tx: PostgresConnection) async throws -> ([RouteStep], UUID?) {
         let opd: UUID = try await tx.query(
             """
             WITH RECURSIVE up(id, parent_id, kind, depth) AS (
@@ -164,23 +166,42 @@ public final class LetterService: Sendable {
                     escalationPositionID: try row.decode("superior_id"), deadlineHours: index < reviewers.count ? 24 : 48,
                     capacity: index < reviewers.count ? nil : .direct))
             }
-            return steps
+            return (steps, nil)
         }
-        // The standard route.
-        guard let drafterPosition else {
-            throw ServiceError.invalid("signerPositionId", "the drafter holds no position; name the signer and reviewers")
-        }
-        let head = try await tx.query("SELECT id, superior_id FROM positions WHERE unit_id = $1 AND is_head", [opd]).first
-        guard let head, let headID: UUID = try head.decode("id") else {
-            throw ServiceError(.unprocessable, "The drafting unit's OPD has no head position; name the signer.", fields: [.init("signerPositionId", "is needed")])
-        }
-        let superior: UUID? = try await tx.query("SELECT superior_id FROM positions WHERE id = $1", [drafterPosition]).first?.decode("superior_id")
+        let chosen = try await WorkflowService(pool: pool).choose(type: type, opd: opd, on: tx)
+        let definition = chosen?.definition ?? .standard
         var steps: [RouteStep] = []
-        if let superior, superior != headID, superior != drafterPosition {
-            steps.append(RouteStep(kind: .reviewHierarchy, positionID: superior, escalationPositionID: headID, deadlineHours: 24))
+        for step in definition.steps {
+            let position: UUID
+            switch step.actor {
+            case .position(let named):
+                position = named
+            case .headOfDrafterUnit:
+                guard let head: UUID = try await tx.query("SELECT id FROM positions WHERE unit_id = $1 AND is_head", [opd]).first?.decode("id") else {
+                    throw ServiceError(.unprocessable, "The drafting unit's OPD has no head position; name the signer.", fields: [.init("signerPositionId", "is needed")])
+                }
+                position = head
+            case .superiorOfDrafter:
+                guard let drafterPosition else {
+                    throw ServiceError.invalid("signerPositionId", "the drafter holds no position; name the signer and reviewers")
+                }
+                guard let superior: UUID = try await tx.query("SELECT superior_id FROM positions WHERE id = $1", [drafterPosition]).first?.decode("superior_id") else {
+                    continue  // nobody above the drafter: the step has no one to ask
+                }
+                position = superior
+            }
+            let escalation: UUID? = try await tx.query("SELECT superior_id FROM positions WHERE id = $1", [position]).first?.decode("superior_id")
+            steps.append(RouteStep(kind: step.kind, positionID: position, escalationPositionID: escalation, deadlineHours: step.deadlineHours, capacity: step.capacity))
         }
-        steps.append(RouteStep(kind: .sign, positionID: headID, escalationPositionID: try head.decode("superior_id"), deadlineHours: 48, capacity: .direct))
-        return steps
+        // A reviewer who is also the signer, or twice on the route, initials once.
+        var seen = Set<UUID>()
+        let signer = steps.last { $0.kind == .sign }?.positionID
+        steps = steps.filter { step in
+            if step.kind != .sign && step.positionID == signer { return false }
+            return seen.insert(step.positionID).inserted
+        }
+        guard steps.last?.kind == .sign else { throw ServiceError(.unprocessable, "The workflow gives this letter no signer.") }
+        return (steps, chosen?.id)
     }
 
     // MARK: Reading

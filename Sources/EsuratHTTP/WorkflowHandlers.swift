@@ -1,0 +1,48 @@
+import EsuratDomain
+import EsuratServices
+import Foundation
+
+/// Workflow definitions.
+struct WorkflowHandlers: Sendable {
+    let workflows: WorkflowService
+
+    func listWorkflows(_ input: Operations.ListWorkflows.Input) async throws -> Operations.ListWorkflows.Output {
+        _ = try RequestScope.caller()
+        return .ok(.init(body: .json(.init(items: try await workflows.list().map(Self.workflow)))))
+    }
+
+    func createWorkflow(_ input: Operations.CreateWorkflow.Input) async throws -> Operations.CreateWorkflow.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let steps = try body.steps.enumerated().map { index, step -> WorkflowStep in
+            let actor: StepActor = switch step.actor {
+            case .position:
+                .position(try Wire.uuid(step.positionId ?? "", field: "steps[\(index)].positionId"))
+            case .superiorOfDrafter: .superiorOfDrafter
+            case .headOfDrafterUnit: .headOfDrafterUnit
+            }
+            return WorkflowStep(
+                kind: WorkflowStep.Kind(rawValue: step.kind.rawValue)!, actor: actor, deadlineHours: step.deadlineHours,
+                capacity: step.capacity.map { SigningCapacity(rawValue: $0.rawValue)! })
+        }
+        let stored = try await workflows.create(
+            WorkflowDefinition(name: body.name, steps: steps), letterType: body.letterType,
+            unitID: try Wire.optionalUUID(body.unitId, field: "unitId"), actor: try RequestScope.caller().actor, request: RequestScope.info)
+        return .created(.init(body: .json(Self.workflow(stored))))
+    }
+
+    static func workflow(_ stored: WorkflowService.StoredDefinition) -> Components.Schemas.Workflow {
+        .init(
+            id: Wire.id(stored.id), name: stored.name, version: stored.version, letterType: stored.letterType?.rawValue,
+            unitId: stored.unitID.map(Wire.id),
+            steps: stored.definition.steps.map { step in
+                let (actor, position): (Components.Schemas.WorkflowStep.ActorPayload, String?) = switch step.actor {
+                case .position(let id): (.position, Wire.id(id))
+                case .superiorOfDrafter: (.superiorOfDrafter, nil)
+                case .headOfDrafterUnit: (.headOfDrafterUnit, nil)
+                }
+                return .init(kind: .init(rawValue: step.kind.rawValue)!, actor: actor, positionId: position, deadlineHours: step.deadlineHours,
+                             capacity: step.capacity.map { .init(rawValue: $0.rawValue)! })
+            },
+            createdAt: stored.createdAt)
+    }
+}
