@@ -383,3 +383,34 @@ struct Dinas {
         }
     }
 }
+
+@Suite struct IdempotencyTests {
+    @Test func aRetriedCreateReturnsTheFirstResult() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let first = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(), headers: [.idempotencyKey: "surat-2026-0001"])
+            let again = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(), headers: [.idempotencyKey: "surat-2026-0001"])
+            #expect(first.status == .created && again.status == .created)
+            #expect(try first.json()["id"] as? String == (try again.json()["id"] as? String))
+            #expect(again.headers[.idempotentReplayed] == "true")
+            let different = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(subject: "Lain"), headers: [.idempotencyKey: "surat-2026-0001"])
+            #expect(different.status == .unprocessableContent)
+            #expect(try different.problem().errors?.first?.field == "Idempotency-Key")
+            // Keys belong to their caller.
+            let kabid = try await client.login("kabid", "kata-sandi-123")
+            let other = try await client.send(.post, "/api/v1/letters", token: kabid, json: dinas.draft(), headers: [.idempotencyKey: "surat-2026-0001"])
+            #expect(other.status == .created)
+            #expect(try other.json()["id"] as? String != (try first.json()["id"] as? String))
+            // A refusal is the answer too.
+            let bad = try await client.send(.post, "/api/v1/units", token: dinas.admin, json: #"{"code": "bad code!", "name": "x", "kind": "opd"}"#, headers: [.idempotencyKey: "unit-1"])
+            let badAgain = try await client.send(.post, "/api/v1/units", token: dinas.admin, json: #"{"code": "bad code!", "name": "x", "kind": "opd"}"#, headers: [.idempotencyKey: "unit-1"])
+            #expect(bad.status == .badRequest && badAgain.status == .badRequest)
+            #expect(try await client.send(.post, "/api/v1/units", token: dinas.admin, json: "{}", headers: [.idempotencyKey: String(repeating: "k", count: 300)]).status == .badRequest)
+        }
+        let letters = try await test.pool.query("SELECT count(*) AS n FROM letters").single().decode("n", as: Int.self)
+        #expect(letters == 2)
+    }
+}
