@@ -62,6 +62,13 @@ struct Dinas {
             #expect(created.status == .created, "\(created.text)")
             let id = try #require(try created.json()["id"] as? String)
             func status() async throws -> String { try await client.send(.get, "/api/v1/letters/\(id)", token: tu).json()["status"] as? String ?? "" }
+            // Two attachments, hashed as they arrive.
+            for (name, type, bytes) in [("jadwal.pdf", "application/pdf", Array("%PDF-1.7 jadwal".utf8) + [0, 0, 7]), ("denah.png", "image/png", [0x89, 0x50, 0x4E, 0x47, 0, 1, 2])] {
+                let uploaded = try await client.execute(
+                    uri: "/api/v1/letters/\(id)/attachments?filename=\(name)", method: .post,
+                    headers: [.authorization: "Bearer \(tu)", .contentType: type], body: ByteBuffer(bytes: bytes))
+                #expect(uploaded.status == .created)
+            }
 
             #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
             #expect(try await status() == "in_review")
@@ -121,6 +128,16 @@ struct Dinas {
             #expect(process.terminationStatus == 0)
             let documentText = String(buffer: document.body)
             #expect(documentText.contains(number))
+            // The attachment hashes in the signed document match the bytes served.
+            let signedAttachments = (try JSONSerialization.jsonObject(with: Data(document.body.readableBytesView)) as? [String: Any])?["attachments"] as? [[String: Any]] ?? []
+            #expect(signedAttachments.count == 2)
+            for attachment in try await client.send(.get, "/api/v1/letters/\(id)", token: tu).json()["attachments"] as? [[String: Any]] ?? [] {
+                let served = try await client.send(.get, "/api/v1/letters/\(id)/attachments/\(attachment["id"] as? String ?? "")", token: tu)
+                let hasher = try SHA256Hasher()
+                try hasher.update(Array(served.body.readableBytesView))
+                let digest = try hasher.finalizeHex()
+                #expect(signedAttachments.contains { $0["sha256"] as? String == digest })
+            }
             #expect(documentText.contains(#""printed":["Kepala Dinas Komunikasi dan Informatika"]"#))
             let verification = try await client.send(.get, "/api/v1/letters/\(id)/verification", token: tu)
             #expect(try verification.json()["indication"] as? String == "TOTAL_PASSED", "\(verification.text)")
