@@ -7,6 +7,7 @@ struct APIHandler: APIProtocol {
     let pki: PKIHandlers
     let letters: LetterHandlers
     let workflows: WorkflowHandlers
+    let classifications: ClassificationHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -130,5 +131,11 @@ struct APIHandler: APIProtocol {
     }
     func createWorkflow(_ input: Operations.CreateWorkflow.Input) async throws -> Operations.CreateWorkflow.Output {
         try await workflows.createWorkflow(input)
+    }
+    func listClassifications(_ input: Operations.ListClassifications.Input) async throws -> Operations.ListClassifications.Output {
+        try await classifications.listClassifications(input)
+    }
+    func saveClassification(_ input: Operations.SaveClassification.Input) async throws -> Operations.SaveClassification.Output {
+        try await classifications.saveClassification(input)
     }
 }

@@ -86,7 +86,8 @@ public enum HTTPServer {
             organisation: OrganisationHandlers(organisation: services.organisation),
             pki: PKIHandlers(pki: services.pki),
             letters: LetterHandlers(letters: services.letters),
-            workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)))
+            workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)),
+            classifications: ClassificationHandlers(classifications: ClassificationService(pool: services.pool)))
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.
         let letters = services.letters

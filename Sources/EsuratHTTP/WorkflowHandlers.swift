@@ -46,3 +46,21 @@ struct WorkflowHandlers: Sendable {
             createdAt: stored.createdAt)
     }
 }
+
+/// The KKA classification table.
+struct ClassificationHandlers: Sendable {
+    let classifications: ClassificationService
+
+    func listClassifications(_ input: Operations.ListClassifications.Input) async throws -> Operations.ListClassifications.Output {
+        _ = try RequestScope.caller()
+        let items = try await classifications.list().map { Components.Schemas.Classification(code: $0.code, title: $0.title, active: $0.active) }
+        return .ok(.init(body: .json(.init(items: items))))
+    }
+
+    func saveClassification(_ input: Operations.SaveClassification.Input) async throws -> Operations.SaveClassification.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let saved = try await classifications.put(
+            code: body.code, title: body.title, active: body.active ?? true, actor: try RequestScope.caller().actor, request: RequestScope.info)
+        return .ok(.init(body: .json(.init(code: saved.code, title: saved.title, active: saved.active))))
+    }
+}

@@ -431,3 +431,25 @@ struct Dinas {
         #expect(letters == 2)
     }
 }
+
+@Suite struct ClassificationTests {
+    @Test func adminsKeepTheTableAndLettersUseIt() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let codes = (try await client.send(.get, "/api/v1/classifications", token: tu).json()["items"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(codes.prefix(3) == ["000", "000.1", "100"])
+            #expect(try await client.send(.post, "/api/v1/classifications", token: tu, json: #"{"code": "000.1.2", "title": "Persuratan"}"#).status == .forbidden)
+            let orphan = try await client.send(.post, "/api/v1/classifications", token: dinas.admin, json: #"{"code": "000.9.1", "title": "Tanpa induk"}"#)
+            #expect(try orphan.problem().errors?.first?.field == "code")
+            #expect(try await client.send(.post, "/api/v1/classifications", token: dinas.admin, json: #"{"code": "000.1.2", "title": "Persuratan"}"#).status == .ok)
+            let draft = dinas.draft().replacingOccurrences(of: #""classificationCode": "000.1""#, with: #""classificationCode": "000.1.2""#)
+            #expect(try await client.send(.post, "/api/v1/letters", token: tu, json: draft).status == .created)
+            // Deactivated codes take no new letters.
+            #expect(try await client.send(.post, "/api/v1/classifications", token: dinas.admin, json: #"{"code": "000.1.2", "title": "Persuratan", "active": false}"#).status == .ok)
+            #expect(try await client.send(.post, "/api/v1/letters", token: tu, json: draft).status == .badRequest)
+        }
+    }
+}
