@@ -95,6 +95,7 @@ let package = Package(
                 "EsuratHTTP",
                 "EsuratSigning",
                 "EsuratServices",
+                "EsuratDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

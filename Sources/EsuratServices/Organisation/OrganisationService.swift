@@ -192,10 +192,12 @@ public final class OrganisationService: Sendable {
         return try await insertUser(input, createdBy: actor.userID, request: request)
     }
 
-    /// A staff account for `esurat bench auth`, made without an actor.
-    public func insertUserForBenchmark(username: String, password: String, unitID: UUID) async throws -> UserRecord {
+    /// An account for the benchmarks (`esurat bench auth|letters`), made without an actor.
+    public func insertUserForBenchmark(
+        username: String, password: String, unitID: UUID, roles: [Role] = [.staff], positionID: UUID? = nil, nip: String? = nil
+    ) async throws -> UserRecord {
         try await insertUser(
-            .init(username: username, fullName: "Benchmark", nip: nil, password: password, roles: [.staff], unitID: unitID, positionID: nil),
+            .init(username: username, fullName: "Benchmark", nip: nip, password: password, roles: roles, unitID: unitID, positionID: positionID),
             createdBy: nil, request: .local)
     }
 
