@@ -87,6 +87,14 @@ struct Dinas {
                                                json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition], subject: "Undangan Rapat Koordinasi Penerapan TTE"),
                                                headers: [.ifMatch: etag])
             #expect(edited.status == .ok, "\(edited.text)")
+            // An edit that names a shorter route replaces it; restore the two reviewers after.
+            let shorter = try await client.send(.put, "/api/v1/letters/\(id)", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition]),
+                                                headers: [.ifMatch: "\"\(try edited.json()["version"] as? Int ?? 0)\""])
+            #expect((try shorter.json()["route"] as? [Any])?.count == 2)
+            let restored = try await client.send(.put, "/api/v1/letters/\(id)", token: tu,
+                                                 json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition], subject: "Undangan Rapat Koordinasi Penerapan TTE"),
+                                                 headers: [.ifMatch: "\"\(try shorter.json()["version"] as? Int ?? 0)\""])
+            #expect((try restored.json()["route"] as? [Any])?.count == 3)
             #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
             #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: kabid, json: #"{"decision": "approve"}"#).status == .ok)
             #expect(try await client.send(.post, "/api/v1/letters/\(id)/review", token: sekretaris, json: #"{"decision": "approve", "note": "Setuju"}"#).status == .ok)

@@ -99,8 +99,15 @@ public final class LetterService: Sendable {
             guard version == expectedVersion else {
                 throw ServiceError.conflict("If-Match", "the letter is at version \(version), not \(expectedVersion); reload it and edit again")
             }
-            let (next, actions) = try Self.transition(LetterWorkflow.apply(.edit, to: state, by: Self.workflowActor(caller), at: Date()))
+            var (next, actions) = try Self.transition(LetterWorkflow.apply(.edit, to: state, by: Self.workflowActor(caller), at: Date()))
             try await self.checkReferences(checked, on: tx)
+            // A route named in the edit replaces the old one; without one the letter keeps its
+            // route (and the workflow version it was pinned to).
+            if draft.signerPositionID != nil {
+                next.route = try await self.route(
+                    draft: draft, type: checked.type, unitID: caller.user.unitID, drafterPosition: state.drafterPositionID, on: tx).0
+                try await tx.query("UPDATE letters SET workflow_id = NULL WHERE id = $1", [id])
+            }
             try await tx.query(
                 """
                 UPDATE letters SET type = $2, subject = $3, classification_code = $4, security_level = $5, urgency = $6, body = $7,
