@@ -8,6 +8,7 @@ struct APIHandler: APIProtocol {
     let letters: LetterHandlers
     let workflows: WorkflowHandlers
     let classifications: ClassificationHandlers
+    let deliveries: DeliveryHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -137,5 +138,11 @@ struct APIHandler: APIProtocol {
     }
     func saveClassification(_ input: Operations.SaveClassification.Input) async throws -> Operations.SaveClassification.Output {
         try await classifications.saveClassification(input)
+    }
+    func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
+        try await deliveries.listDeliveries(input)
+    }
+    func requeueDelivery(_ input: Operations.RequeueDelivery.Input) async throws -> Operations.RequeueDelivery.Output {
+        try await deliveries.requeueDelivery(input)
     }
 }

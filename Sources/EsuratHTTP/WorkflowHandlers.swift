@@ -1,5 +1,6 @@
 import EsuratDomain
 import EsuratServices
+import EsuratPostgres
 import Foundation
 
 /// Workflow definitions.
@@ -62,5 +63,23 @@ struct ClassificationHandlers: Sendable {
         let saved = try await classifications.put(
             code: body.code, title: body.title, active: body.active ?? true, actor: try RequestScope.caller().actor, request: RequestScope.info)
         return .ok(.init(body: .json(.init(code: saved.code, title: saved.title, active: saved.active))))
+    }
+}
+
+/// Dead deliveries and their requeue.
+struct DeliveryHandlers: Sendable {
+    let pool: PostgresPool
+
+    func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
+        let dead = try await DispatchWorker.deadDeliveries(pool: pool, actor: try RequestScope.caller().actor)
+        return .ok(.init(body: .json(.init(items: dead.map {
+            .init(id: Wire.id($0.id), letterId: Wire.id($0.letterID), unitId: Wire.id($0.unitID), attempts: $0.attempts, lastError: $0.lastError)
+        }))))
+    }
+
+    func requeueDelivery(_ input: Operations.RequeueDelivery.Input) async throws -> Operations.RequeueDelivery.Output {
+        try await DispatchWorker.requeue(
+            try Wire.uuid(input.path.deliveryId, field: "deliveryId"), pool: pool, actor: try RequestScope.caller().actor, request: RequestScope.info)
+        return .noContent(.init())
     }
 }

@@ -59,7 +59,9 @@ struct Serve: AsyncParsableCommand {
             let app = try HTTPServer.makeApplication(configuration: http, services: services, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: EscalationTimer(letters: services.letters, logger: logger)), .init(service: app)],
+                    services: [.init(service: EscalationTimer(letters: services.letters, logger: logger))]
+                        + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, logger: logger))])
+                        + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             announce("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
@@ -92,5 +94,32 @@ struct SeedDemo: AsyncParsableCommand {
             throw error
         }
         await runtime.shutdown()
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a standalone dispatch worker: deliver signed letters into the recipients' inboxes.",
+        discussion: "Any number may run, on any machines, against one database. SIGTERM stops claiming, finishes the batch in hand, hands back unfinished leases and exits 0.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = try logging.bootstrap()
+        let (url, embedded) = try await database.resolve(logger: logger)
+        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        let worker = DispatchWorker(pool: pool, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        announce("esurat worker \(worker.configuration.owner) is delivering")
+        do {
+            try await group.run()
+        } catch {
+            pool.close()
+            try? await embedded?.stop()
+            throw error
+        }
+        pool.close()
+        try await embedded?.stop()
     }
 }

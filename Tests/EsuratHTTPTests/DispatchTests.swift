@@ -1,0 +1,141 @@
+@testable import EsuratHTTP
+import EsuratDomain
+import EsuratPostgres
+@testable import EsuratServices
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@Suite struct DispatchTests {
+    /// `count` signed letters from one unit to each of `recipients`, written straight into the
+    /// tables (the worker does not care how they were signed).
+    static func outbox(_ test: TestApp, letters count: Int, recipients: Int) async throws -> (units: [UUID], letters: [UUID]) {
+        let admin: UUID = try await test.pool.query("SELECT id FROM users WHERE username = 'admin'").single().decode("id")
+        let sender: UUID = try await test.pool.query("SELECT id FROM units WHERE code = 'PEMDA'").single().decode("id")
+        var units: [UUID] = []
+        for n in 0..<recipients {
+            units.append(try await test.pool.query("INSERT INTO units (code, name, kind) VALUES ($1, $2, 'opd') RETURNING id", ["R\(n)", "Penerima \(n)"]).single().decode("id"))
+        }
+        var state = LetterWorkflowState(route: [RouteStep(kind: .sign, positionID: UUID(), escalationPositionID: nil, deadlineHours: nil)], drafterUserID: admin, drafterPositionID: nil)
+        state.status = .signed
+        let json = try PostgresJSONB(state)
+        var letters: [UUID] = []
+        for _ in 0..<count {
+            let letter: UUID = try await test.pool.query(
+                """
+                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state)
+                VALUES ($1, $2, 'nota_dinas', 'Uji', '000', 'biasa', 'biasa', '', 'signed', $3) RETURNING id
+                """, [sender, admin, json]).single().decode("id")
+            try await test.pool.query("INSERT INTO deliveries (letter_id, recipient_unit_id, role) SELECT $1, unnest($2::uuid[]), 'to'", [letter, units])
+            letters.append(letter)
+        }
+        return (units, letters)
+    }
+
+    static func worker(_ test: TestApp, configure: (inout DispatchWorker.Configuration) -> Void = { _ in }) -> DispatchWorker {
+        var configuration = DispatchWorker.Configuration()
+        configure(&configuration)
+        return DispatchWorker(pool: test.pool, configuration: configuration, logger: Logger(label: "test.dispatch"))
+    }
+
+    @Test func everyRecipientGetsTheLetterOnceAndTheLetterIsDelivered() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (units, letters) = try await Self.outbox(test, letters: 3, recipients: 4)
+        let worker = Self.worker(test)
+        while try await worker.drainOnce() > 0 {}
+        let inbox: Int = try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n")
+        #expect(inbox == 12)
+        #expect(units.count == 4)
+        for letter in letters {
+            let status: String = try await test.pool.query("SELECT status FROM letters WHERE id = $1", [letter]).single().decode("status")
+            #expect(status == "delivered")
+        }
+        let attempts = try await test.pool.query("SELECT DISTINCT attempts FROM deliveries").map { try $0.decode("attempts", as: Int.self) }
+        #expect(attempts == [1])
+    }
+
+    @Test func twoWorkersAtOnceNeverDeliverOneItemTwice() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        _ = try await Self.outbox(test, letters: 100, recipients: 3)
+        let workers = [Self.worker(test) { $0.batchSize = 7 }, Self.worker(test) { $0.batchSize = 11 }]
+        let handled = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in workers {
+                group.addTask {
+                    var total = 0
+                    while true {
+                        let n = try await worker.drainOnce()
+                        if n == 0 { return total }
+                        total += n
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(handled.reduce(0, +) == 300)
+        #expect(handled.allSatisfy { $0 > 0 }, "both workers took part: \(handled)")
+        let duplicates: Int = try await test.pool.query(
+            "SELECT count(*) AS n FROM (SELECT letter_id, unit_id FROM inbox_entries GROUP BY 1, 2 HAVING count(*) > 1) d").single().decode("n")
+        #expect(duplicates == 0)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 300)
+        let failures = try await test.pool.query("SELECT DISTINCT last_error FROM deliveries WHERE state <> 'delivered'").map { try $0.decode("last_error", as: String?.self) ?? "" }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test func aLostLeaseChangesNothing() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        _ = try await Self.outbox(test, letters: 1, recipients: 1)
+        let first = Self.worker(test) { $0.lease = .seconds(1) }
+        let claims = try await first.claim()
+        #expect(claims.count == 1)
+        // The lease runs out; another worker reclaims and delivers.
+        try await Task.sleep(for: .milliseconds(1500))
+        let second = Self.worker(test)
+        #expect(try await second.drainOnce() == 1)
+        // The first worker wakes up late: its fenced completion finds no row and writes nothing.
+        await first.deliver(claims[0])
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 1)
+        #expect(try await test.pool.query("SELECT attempts FROM deliveries").single().decode("attempts", as: Int.self) == 2)
+    }
+
+    @Test func anInactiveUnitRetriesDeadLettersAndIsDeliveredAfterRequeue() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (units, _) = try await Self.outbox(test, letters: 1, recipients: 1)
+        try await test.pool.query("UPDATE units SET active = false WHERE id = $1", [units[0]])
+        let worker = Self.worker(test) {
+            $0.maxAttempts = 3
+            $0.backoff = .milliseconds(1)
+            $0.maxBackoff = .seconds(0)
+        }
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(try await worker.drainOnce() == 1)
+        }
+        let row = try await test.pool.query("SELECT state, attempts, last_error FROM deliveries").single()
+        #expect(try row.decode("state", as: String.self) == "dead")
+        #expect(try row.decode("attempts", as: Int.self) == 3)
+        #expect(try row.decode("last_error", as: String?.self)?.contains("inactive") == true)
+        #expect(try await worker.drainOnce() == 0)
+
+        // The admin fixes the unit and requeues over the API.
+        try await test.pool.query("UPDATE units SET active = true WHERE id = $1", [units[0]])
+        try await test.application().test(.router) { client in
+            let admin = try await client.login("admin", TestApp.adminPassword)
+            let dead = try await client.send(.get, "/api/v1/deliveries?state=dead", token: admin)
+            let items = try dead.json()["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 1)
+            let id = items.first?["id"] as? String ?? ""
+            #expect(try await client.send(.post, "/api/v1/deliveries/\(id)/requeue", token: admin).status == .noContent)
+            #expect(try await client.send(.post, "/api/v1/deliveries/\(id)/requeue", token: admin).status == .notFound)
+        }
+        #expect(try await worker.drainOnce() == 1)
+        #expect(try await test.pool.query("SELECT state FROM deliveries").single().decode("state", as: String.self) == "delivered")
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 1)
+    }
+}
