@@ -132,7 +132,7 @@ let package = Package(
         // Runs the built `esurat` binary (it depends on the executable so that it is built first).
         .testTarget(
             name: "EsuratCLITests",
-            dependencies: ["esurat"],
+            dependencies: ["esurat", "EsuratTestSupport", "EsuratPostgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -102,14 +102,25 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run a standalone dispatch worker: deliver signed letters into the recipients' inboxes.",
         discussion: "Any number may run, on any machines, against one database. SIGTERM stops claiming, finishes the batch in hand, hands back unfinished leases and exits 0.")
 
+    @Option(name: .long, help: "Seconds a claimed delivery stays leased; a worker that dies holds it no longer than this.")
+    var leaseSeconds: Int = 30
+
+    @Option(name: .long, help: "Deliveries claimed at once.")
+    var batchSize: Int = 50
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let logger = try logging.bootstrap()
+        guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds is 1–3600") }
+        guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size is 1–1000") }
         let (url, embedded) = try await database.resolve(logger: logger)
         let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
-        let worker = DispatchWorker(pool: pool, logger: logger)
+        var configuration = DispatchWorker.Configuration()
+        configuration.lease = .seconds(leaseSeconds)
+        configuration.batchSize = batchSize
+        let worker = DispatchWorker(pool: pool, configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         announce("esurat worker \(worker.configuration.owner) is delivering")
         do {
