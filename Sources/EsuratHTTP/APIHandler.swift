@@ -9,6 +9,7 @@ struct APIHandler: APIProtocol {
     let workflows: WorkflowHandlers
     let classifications: ClassificationHandlers
     let deliveries: DeliveryHandlers
+    let inbox: InboxHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -144,5 +145,14 @@ struct APIHandler: APIProtocol {
     }
     func requeueDelivery(_ input: Operations.RequeueDelivery.Input) async throws -> Operations.RequeueDelivery.Output {
         try await deliveries.requeueDelivery(input)
+    }
+    func listInbox(_ input: Operations.ListInbox.Input) async throws -> Operations.ListInbox.Output {
+        try await inbox.listInbox(input)
+    }
+    func getInboxEntry(_ input: Operations.GetInboxEntry.Input) async throws -> Operations.GetInboxEntry.Output {
+        try await inbox.getInboxEntry(input)
+    }
+    func registerInboxEntry(_ input: Operations.RegisterInboxEntry.Input) async throws -> Operations.RegisterInboxEntry.Output {
+        try await inbox.registerInboxEntry(input)
     }
 }

@@ -83,3 +83,32 @@ struct DeliveryHandlers: Sendable {
         return .noContent(.init())
     }
 }
+
+/// The inbox.
+struct InboxHandlers: Sendable {
+    let inbox: InboxService
+
+    static func item(_ entry: InboxService.Entry) -> Components.Schemas.InboxItem {
+        .init(
+            id: Wire.id(entry.id), letterId: Wire.id(entry.letterID), number: entry.number, subject: entry.subject,
+            fromUnit: .init(id: Wire.id(entry.fromUnitID), name: entry.fromUnitName), receivedAt: entry.receivedAt,
+            agendaNumber: entry.agendaNumber, state: .init(rawValue: entry.state) ?? .new, role: .init(rawValue: entry.role) ?? .to,
+            urgency: entry.urgency.rawValue, securityLevel: entry.securityLevel.rawValue)
+    }
+
+    func listInbox(_ input: Operations.ListInbox.Input) async throws -> Operations.ListInbox.Output {
+        let page = try await inbox.list(
+            caller: try RequestScope.caller(), state: input.query.state?.rawValue ?? "all", urgency: input.query.urgency, search: input.query.q,
+            page: Wire.page(limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map(Self.item), nextCursor: page.nextCursor))))
+    }
+
+    func getInboxEntry(_ input: Operations.GetInboxEntry.Input) async throws -> Operations.GetInboxEntry.Output {
+        .ok(.init(body: .json(Self.item(try await inbox.entry(try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller())))))
+    }
+
+    func registerInboxEntry(_ input: Operations.RegisterInboxEntry.Input) async throws -> Operations.RegisterInboxEntry.Output {
+        .ok(.init(body: .json(Self.item(try await inbox.register(
+            try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller(), request: RequestScope.info)))))
+    }
+}

@@ -139,3 +139,54 @@ import Testing
         #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 1)
     }
 }
+
+@Suite struct InboxTests {
+    @Test func theRecipientSearchesRegistersAndOnlyItsHeadSeesRahasia() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let worker = DispatchTests.worker(test)
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let camatPosition = try await OrganisationAPITests.position(client, dinas.admin, unit: dinas.recipient, title: "Camat Socah", head: true)
+            _ = try await OrganisationAPITests.user(client, dinas.admin, username: "camat.socah", roles: ["official"], unit: dinas.recipient, position: camatPosition, fullName: "Zainal Arifin")
+            _ = try await OrganisationAPITests.user(client, dinas.admin, username: "tu.socah", roles: ["clerk"], unit: dinas.recipient)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            for (subject, security) in [("Undangan Rapat Koordinasi Penanggulangan Banjir", "biasa"), ("Laporan Pemeriksaan Khusus", "rahasia")] {
+                let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(security: security, subject: subject)).json()["id"] as? String ?? ""
+                #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
+                #expect(try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .ok)
+            }
+            while try await worker.drainOnce() > 0 {}
+
+            let clerk = try await client.login("tu.socah", "kata-sandi-123")
+            let camat = try await client.login("camat.socah", "kata-sandi-123")
+            func inbox(_ token: String, _ query: String = "") async throws -> [[String: Any]] {
+                try await client.send(.get, "/api/v1/inbox" + query, token: token).json()["items"] as? [[String: Any]] ?? []
+            }
+            #expect(try await inbox(clerk).count == 1, "the clerk does not see the Rahasia letter")
+            #expect(try await inbox(camat).count == 2)
+            #expect(try await inbox(tu).isEmpty, "the sender's unit has no inbox entry")
+            // Indonesian full-text search: "banjir" finds the letter, "rapat" too (stemmed), "gempa" nothing.
+            #expect(try await inbox(camat, "?q=banjir").count == 1)
+            #expect(try await inbox(camat, "?q=rapat").count == 1)
+            #expect(try await inbox(camat, "?q=gempa").isEmpty)
+            #expect(try await client.send(.get, "/api/v1/inbox?state=lama", token: camat).status == .badRequest)
+
+            let entry = try await inbox(clerk).first?["id"] as? String ?? ""
+            let registered = try await client.send(.post, "/api/v1/inbox/\(entry)/register", token: clerk)
+            #expect(registered.status == .ok)
+            #expect(try registered.json()["agendaNumber"] as? Int == 1)
+            #expect(try await client.send(.post, "/api/v1/inbox/\(entry)/register", token: clerk).status == .conflict)
+            #expect(try await inbox(clerk, "?state=new").isEmpty)
+            #expect(try await client.send(.get, "/api/v1/inbox/\(entry)", token: tu).status == .notFound)
+            let secret = try await inbox(camat, "?state=new").first?["id"] as? String ?? ""
+            #expect(try await client.send(.get, "/api/v1/inbox/\(secret)", token: clerk).status == .notFound)
+            let second = try await client.send(.post, "/api/v1/inbox/\(secret)/register", token: camat)
+            #expect(try second.json()["agendaNumber"] as? Int == 2)
+        }
+        let accepted: Int = try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE accepted_at IS NOT NULL").single().decode("n")
+        #expect(accepted == 2)
+    }
+}
