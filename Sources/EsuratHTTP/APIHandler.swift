@@ -155,4 +155,7 @@ struct APIHandler: APIProtocol {
     func registerInboxEntry(_ input: Operations.RegisterInboxEntry.Input) async throws -> Operations.RegisterInboxEntry.Output {
         try await inbox.registerInboxEntry(input)
     }
+    func getLetterDeliveries(_ input: Operations.GetLetterDeliveries.Input) async throws -> Operations.GetLetterDeliveries.Output {
+        try await letters.getLetterDeliveries(input)
+    }
 }

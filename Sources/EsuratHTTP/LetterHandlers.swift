@@ -113,6 +113,15 @@ struct LetterHandlers: Sendable {
         return .ok(.init(body: .applicationPkcs7Signature(HTTPBody(signature))))
     }
 
+    func getLetterDeliveries(_ input: Operations.GetLetterDeliveries.Input) async throws -> Operations.GetLetterDeliveries.Output {
+        let items = try await letters.deliveries(try Wire.uuid(input.path.letterId, field: "letterId"), caller: try RequestScope.caller()).map {
+            Operations.GetLetterDeliveries.Output.Ok.Body.JsonPayload.ItemsPayloadPayload(
+                unitId: Wire.id($0.unitID), role: $0.role, state: .init(rawValue: $0.state) ?? .pending, attempts: $0.attempts,
+                deliveredAt: $0.deliveredAt, acceptedAt: $0.acceptedAt)
+        }
+        return .ok(.init(body: .json(.init(items: items))))
+    }
+
     func getLetterVerification(_ input: Operations.GetLetterVerification.Input) async throws -> Operations.GetLetterVerification.Output {
         let report = try await letters.verification(try Wire.uuid(input.path.letterId, field: "letterId"), caller: try RequestScope.caller())
         let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(try report.json().utf8))

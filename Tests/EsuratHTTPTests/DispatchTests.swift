@@ -153,12 +153,15 @@ import Testing
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
             #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            var sent: [String] = []
             for (subject, security) in [("Undangan Rapat Koordinasi Penanggulangan Banjir", "biasa"), ("Laporan Pemeriksaan Khusus", "rahasia")] {
                 let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(security: security, subject: subject)).json()["id"] as? String ?? ""
                 #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
                 #expect(try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .ok)
+                sent.append(id)
             }
             while try await worker.drainOnce() > 0 {}
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[0])", token: tu).json()["status"] as? String == "delivered")
 
             let clerk = try await client.login("tu.socah", "kata-sandi-123")
             let camat = try await client.login("camat.socah", "kata-sandi-123")
@@ -185,6 +188,12 @@ import Testing
             #expect(try await client.send(.get, "/api/v1/inbox/\(secret)", token: clerk).status == .notFound)
             let second = try await client.send(.post, "/api/v1/inbox/\(secret)/register", token: camat)
             #expect(try second.json()["agendaNumber"] as? Int == 2)
+            // The sender sees each recipient's delivery and acceptance.
+            let deliveries = try await client.send(.get, "/api/v1/letters/\(sent[0])/deliveries", token: tu).json()["items"] as? [[String: Any]] ?? []
+            #expect(deliveries.count == 1)
+            #expect(deliveries.first?["state"] as? String == "delivered")
+            #expect(deliveries.first?["deliveredAt"] != nil)
+            #expect(deliveries.first?["acceptedAt"] != nil)
         }
         let accepted: Int = try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE accepted_at IS NOT NULL").single().decode("n")
         #expect(accepted == 2)

@@ -3,6 +3,7 @@ public import EsuratPostgres
 public import Foundation
 public import Logging
 public import ServiceLifecycle
+import Metrics
 
 /// Delivers the outbox that signing writes: claims ready deliveries with
 /// `FOR UPDATE SKIP LOCKED` under a lease, puts each letter in its recipient unit's inbox and
@@ -28,6 +29,14 @@ public final class DispatchWorker: Service, Sendable {
     let pool: PostgresPool
     public let configuration: Configuration
     let logger: Logger
+
+    /// `/metrics`: the queue as this worker last saw it, and what it did.
+    private let queueDepth = Gauge(label: "esurat_dispatch_queue_depth")
+    private let oldestReadyAge = Gauge(label: "esurat_dispatch_oldest_ready_seconds")
+    private let oldestLeaseAge = Gauge(label: "esurat_dispatch_oldest_lease_seconds")
+    private let delivered = Counter(label: "esurat_dispatch_delivered_total")
+    private let failures = Counter(label: "esurat_dispatch_failures_total")
+    private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
 
     public init(pool: PostgresPool, configuration: Configuration = .init(), logger: Logger) {
         self.pool = pool
@@ -79,11 +88,25 @@ public final class DispatchWorker: Service, Sendable {
     /// Claims one batch and delivers it; returns how many deliveries it handled.
     @discardableResult
     public func drainOnce() async throws -> Int {
+        try? await recordQueue()
         let claims = try await claim()
         for claim in claims {
             await deliver(claim)
         }
         return claims.count
+    }
+
+    func recordQueue() async throws {
+        let row = try await pool.query(
+            """
+            SELECT count(*) FILTER (WHERE state IN ('pending', 'leased')) AS depth,
+                   coalesce(extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE state = 'pending' AND next_attempt_at <= now())), 0)::float8 AS ready_age,
+                   coalesce(extract(epoch FROM now() - min(lease_expires_at - make_interval(secs => $1)) FILTER (WHERE state = 'leased')), 0)::float8 AS lease_age
+            FROM deliveries WHERE state IN ('pending', 'leased')
+            """, [Double(configuration.lease.components.seconds)]).single()
+        queueDepth.record(try row.decode("depth", as: Int.self))
+        oldestReadyAge.record(try row.decode("ready_age", as: Double.self))
+        oldestLeaseAge.record(try row.decode("lease_age", as: Double.self))
     }
 
     func claim() async throws -> [Claim] {
@@ -127,6 +150,7 @@ public final class DispatchWorker: Service, Sendable {
                           details: ["unitId": claim.unitID.uuidString.lowercased(), "attempt": String(claim.attempt)]),
                     request: .local, on: tx)
             }
+            delivered.increment()
         } catch is LeaseLost {
             logger.info("delivery lease lost; another worker has it", metadata: ["delivery": "\(claim.id)"])
         } catch {
@@ -136,6 +160,8 @@ public final class DispatchWorker: Service, Sendable {
 
     /// Schedules a retry with backoff and jitter, or dead-letters after the last attempt.
     func fail(_ claim: Claim, reason: String) async {
+        failures.increment()
+        if claim.attempt >= configuration.maxAttempts { deadLettered.increment() }
         let base = Double(configuration.backoff.components.seconds) + Double(configuration.backoff.components.attoseconds) / 1e18
         let ceiling = Double(configuration.maxBackoff.components.seconds)
         let exponential = min(ceiling, base * pow(2, Double(max(0, claim.attempt - 1))))

@@ -318,6 +318,22 @@ public final class LetterService: Sendable {
         return caller.user.unitID == unitID || caller.actor.isAdmin || caller.actor.isAuditor
     }
 
+    /// The delivery of each recipient: state, attempts, when it reached the inbox and when
+    /// the receiving clerk registered it.
+    public func deliveries(_ id: UUID, caller: IdentityService.Authenticated) async throws
+        -> [(unitID: UUID, role: String, state: String, attempts: Int, deliveredAt: Date?, acceptedAt: Date?)]
+    {
+        _ = try await letter(id, caller: caller)
+        return try await pool.query(
+            """
+            SELECT d.recipient_unit_id, d.role, d.state, d.attempts, d.delivered_at, d.accepted_at
+            FROM deliveries d JOIN letter_recipients r ON r.letter_id = d.letter_id AND r.unit_id = d.recipient_unit_id
+            WHERE d.letter_id = $1 ORDER BY r.position
+            """, [id]
+        ).map { (try $0.decode("recipient_unit_id"), try $0.decode("role"), try $0.decode("state"), try $0.decode("attempts"),
+                 try $0.decode("delivered_at"), try $0.decode("accepted_at")) }
+    }
+
     /// The stored canonical document and signature of a signed letter.
     public func signedDocument(_ id: UUID, caller: IdentityService.Authenticated) async throws -> (document: [UInt8], signature: [UInt8]) {
         _ = try await letter(id, caller: caller)
