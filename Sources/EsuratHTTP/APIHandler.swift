@@ -10,6 +10,7 @@ struct APIHandler: APIProtocol {
     let classifications: ClassificationHandlers
     let deliveries: DeliveryHandlers
     let inbox: InboxHandlers
+    let dispositions: DispositionHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -157,5 +158,23 @@ struct APIHandler: APIProtocol {
     }
     func getLetterDeliveries(_ input: Operations.GetLetterDeliveries.Input) async throws -> Operations.GetLetterDeliveries.Output {
         try await letters.getLetterDeliveries(input)
+    }
+    func createDisposition(_ input: Operations.CreateDisposition.Input) async throws -> Operations.CreateDisposition.Output {
+        try await dispositions.createDisposition(input)
+    }
+    func getDispositionTree(_ input: Operations.GetDispositionTree.Input) async throws -> Operations.GetDispositionTree.Output {
+        try await dispositions.getDispositionTree(input)
+    }
+    func listDispositions(_ input: Operations.ListDispositions.Input) async throws -> Operations.ListDispositions.Output {
+        try await dispositions.listDispositions(input)
+    }
+    func getDisposition(_ input: Operations.GetDisposition.Input) async throws -> Operations.GetDisposition.Output {
+        try await dispositions.getDisposition(input)
+    }
+    func forwardDisposition(_ input: Operations.ForwardDisposition.Input) async throws -> Operations.ForwardDisposition.Output {
+        try await dispositions.forwardDisposition(input)
+    }
+    func completeDisposition(_ input: Operations.CompleteDisposition.Input) async throws -> Operations.CompleteDisposition.Output {
+        try await dispositions.completeDisposition(input)
     }
 }

@@ -112,3 +112,61 @@ struct InboxHandlers: Sendable {
             try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller(), request: RequestScope.info)))))
     }
 }
+
+/// Dispositions.
+struct DispositionHandlers: Sendable {
+    let dispositions: DispositionService
+
+    static func node(_ node: DispositionService.Node) -> Components.Schemas.Disposition {
+        .init(
+            id: Wire.id(node.id), inboxEntryId: Wire.id(node.inboxEntryID), parentId: node.parentID.map(Wire.id),
+            fromPositionId: Wire.id(node.fromPositionID), fromUserId: Wire.id(node.fromUserID), actingCapacity: node.actingCapacity,
+            instructions: node.instructions, note: node.note, dueDate: node.dueDate, overdue: node.overdue,
+            recipients: node.recipients.map {
+                .init(positionId: Wire.id($0.positionID), state: .init(rawValue: $0.state) ?? .belumDibaca, readAt: $0.readAt,
+                      completedAt: $0.completedAt, report: $0.report)
+            })
+    }
+
+    static func order(_ body: Components.Schemas.DispositionOrder) throws -> DispositionService.Order {
+        .init(
+            toPositionIDs: try body.toPositionIds.enumerated().map { try Wire.uuid($1, field: "toPositionIds[\($0)]") },
+            instructions: body.instructions, note: body.note, dueDate: body.dueDate)
+    }
+
+    func createDisposition(_ input: Operations.CreateDisposition.Input) async throws -> Operations.CreateDisposition.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let node = try await dispositions.dispose(
+            entry: try Wire.uuid(input.path.entryId, field: "entryId"), try Self.order(body), caller: try RequestScope.caller(), request: RequestScope.info)
+        return .created(.init(body: .json(Self.node(node))))
+    }
+
+    func getDispositionTree(_ input: Operations.GetDispositionTree.Input) async throws -> Operations.GetDispositionTree.Output {
+        let nodes = try await dispositions.tree(entry: try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller())
+        return .ok(.init(body: .json(.init(items: nodes.map(Self.node)))))
+    }
+
+    func listDispositions(_ input: Operations.ListDispositions.Input) async throws -> Operations.ListDispositions.Output {
+        let nodes = try await dispositions.assigned(caller: try RequestScope.caller(), state: input.query.state?.rawValue ?? "open")
+        return .ok(.init(body: .json(.init(items: nodes.map(Self.node)))))
+    }
+
+    func getDisposition(_ input: Operations.GetDisposition.Input) async throws -> Operations.GetDisposition.Output {
+        let node = try await dispositions.open(try Wire.uuid(input.path.dispositionId, field: "dispositionId"), caller: try RequestScope.caller(), request: RequestScope.info)
+        return .ok(.init(body: .json(Self.node(node))))
+    }
+
+    func forwardDisposition(_ input: Operations.ForwardDisposition.Input) async throws -> Operations.ForwardDisposition.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let node = try await dispositions.forward(
+            try Wire.uuid(input.path.dispositionId, field: "dispositionId"), try Self.order(body), caller: try RequestScope.caller(), request: RequestScope.info)
+        return .created(.init(body: .json(Self.node(node))))
+    }
+
+    func completeDisposition(_ input: Operations.CompleteDisposition.Input) async throws -> Operations.CompleteDisposition.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let node = try await dispositions.complete(
+            try Wire.uuid(input.path.dispositionId, field: "dispositionId"), report: body.report, caller: try RequestScope.caller(), request: RequestScope.info)
+        return .ok(.init(body: .json(Self.node(node))))
+    }
+}

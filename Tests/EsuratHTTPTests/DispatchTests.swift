@@ -199,3 +199,82 @@ import Testing
         #expect(accepted == 2)
     }
 }
+
+@Suite struct DispositionTests {
+    @Test func dispositionsGoDownAsATreeAndCloseWithReports() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let worker = DispatchTests.worker(test)
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let admin = dinas.admin
+            let camatPosition = try await OrganisationAPITests.position(client, admin, unit: dinas.recipient, title: "Camat Socah", head: true)
+            func position(_ title: String, under superior: String) async throws -> String {
+                try await client.send(.post, "/api/v1/positions", token: admin, json: #"{"unitId": "\#(dinas.recipient)", "title": "\#(title)", "superiorId": "\#(superior)"}"#).json()["id"] as? String ?? ""
+            }
+            let sekcamPosition = try await position("Sekretaris Kecamatan", under: camatPosition)
+            let kasiPosition = try await position("Kepala Seksi Pemerintahan", under: sekcamPosition)
+            _ = try await OrganisationAPITests.user(client, admin, username: "camat.s", roles: ["official"], unit: dinas.recipient, position: camatPosition)
+            _ = try await OrganisationAPITests.user(client, admin, username: "sekcam", roles: ["official"], unit: dinas.recipient, position: sekcamPosition)
+            _ = try await OrganisationAPITests.user(client, admin, username: "kasi", roles: ["official"], unit: dinas.recipient, position: kasiPosition)
+            _ = try await OrganisationAPITests.user(client, admin, username: "staf.s", roles: ["staff"], unit: dinas.recipient)
+
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            let letter = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
+            _ = try await client.send(.post, "/api/v1/letters/\(letter)/submit", token: tu)
+            _ = try await client.send(.post, "/api/v1/letters/\(letter)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            while try await worker.drainOnce() > 0 {}
+
+            let camat = try await client.login("camat.s", "kata-sandi-123")
+            let sekcam = try await client.login("sekcam", "kata-sandi-123")
+            let kasi = try await client.login("kasi", "kata-sandi-123")
+            let staf = try await client.login("staf.s", "kata-sandi-123")
+            let entry = try await client.send(.get, "/api/v1/inbox", token: camat).json()["items"] as? [[String: Any]] ?? []
+            let entryID = entry.first?["id"] as? String ?? ""
+            func order(_ to: [String], _ instructions: [String] = ["tindak_lanjuti"], due: String? = nil) -> String {
+                let targets = to.map { "\"\($0)\"" }.joined(separator: ", ")
+                let list = instructions.map { "\"\($0)\"" }.joined(separator: ", ")
+                return #"{"toPositionIds": [\#(targets)], "instructions": [\#(list)], "note": "Segera ditindaklanjuti"\#(due.map { #", "dueDate": "\#($0)""# } ?? "")}"#
+            }
+            // Only the head, only downward, only inside the unit, only listed instructions.
+            #expect(try await client.send(.post, "/api/v1/inbox/\(entryID)/dispositions", token: sekcam, json: order([kasiPosition])).status == .forbidden)
+            let outside = try await client.send(.post, "/api/v1/inbox/\(entryID)/dispositions", token: camat, json: order([dinas.kabidPosition]))
+            #expect(try outside.problem().errors?.first?.field == "toPositionIds[0]")
+            let badInstruction = try await client.send(.post, "/api/v1/inbox/\(entryID)/dispositions", token: camat, json: order([sekcamPosition], ["bersantai"]))
+            #expect(try badInstruction.problem().errors?.first?.field == "instructions[0]")
+
+            let created = try await client.send(.post, "/api/v1/inbox/\(entryID)/dispositions", token: camat, json: order([sekcamPosition], ["tindak_lanjuti", "koordinasikan"], due: "2020-01-31"))
+            #expect(created.status == .created, "\(created.text)")
+            let top = try created.json()["id"] as? String ?? ""
+            // Not addressed: invisible.
+            #expect(try await client.send(.get, "/api/v1/dispositions/\(top)", token: kasi).status == .notFound)
+            let stafItems = try await client.send(.get, "/api/v1/dispositions?state=open", token: staf).json()["items"] as? [Any]
+            #expect(stafItems?.isEmpty == true)
+            let opened = try await client.send(.get, "/api/v1/dispositions/\(top)", token: sekcam).json()
+            #expect((opened["recipients"] as? [[String: Any]])?.first?["state"] as? String == "dibaca")
+            #expect((try await client.send(.get, "/api/v1/dispositions?state=overdue", token: sekcam).json()["items"] as? [Any])?.count == 1)
+
+            // Upward is refused; downward makes a child.
+            let upward = try await client.send(.post, "/api/v1/dispositions/\(top)/forward", token: sekcam, json: order([camatPosition]))
+            #expect(upward.status == .badRequest)
+            let child = try await client.send(.post, "/api/v1/dispositions/\(top)/forward", token: sekcam, json: order([kasiPosition], ["pelajari_balas"]))
+            #expect(child.status == .created)
+            #expect(try child.json()["parentId"] as? String == top)
+            let childID = try child.json()["id"] as? String ?? ""
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(childID)/complete", token: kasi, json: #"{"report": "Konsep balasan sudah disiapkan."}"#).status == .ok)
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(childID)/complete", token: kasi, json: #"{"report": "Lagi"}"#).status == .conflict)
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(childID)/complete", token: kasi, json: #"{"report": ""}"#).status == .badRequest)
+
+            let tree = try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: camat).json()["items"] as? [[String: Any]] ?? []
+            #expect(tree.count == 2)
+            let states = tree.flatMap { ($0["recipients"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String } }
+            #expect(Set(states) == ["ditindaklanjuti", "selesai"])
+            #expect(tree.first { $0["id"] as? String == top }?["overdue"] as? Bool == true)
+            #expect(try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: sekcam).status == .notFound)
+        }
+        let audited: Int = try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action LIKE 'disposition.%'").single().decode("n")
+        #expect(audited == 4)
+    }
+}
