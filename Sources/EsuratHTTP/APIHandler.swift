@@ -177,4 +177,10 @@ struct APIHandler: APIProtocol {
     func completeDisposition(_ input: Operations.CompleteDisposition.Input) async throws -> Operations.CompleteDisposition.Output {
         try await dispositions.completeDisposition(input)
     }
+    func listLetterEvidence(_ input: Operations.ListLetterEvidence.Input) async throws -> Operations.ListLetterEvidence.Output {
+        try await letters.listLetterEvidence(input)
+    }
+    func getLetterEvidence(_ input: Operations.GetLetterEvidence.Input) async throws -> Operations.GetLetterEvidence.Output {
+        try await letters.getLetterEvidence(input)
+    }
 }

@@ -35,14 +35,19 @@ public struct HTTPServices: Sendable {
     public var organisation: OrganisationService
     public var pki: PKIService
     public var letters: LetterService
+    public var blocking: BlockingWork
 
-    public init(pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService, letters: LetterService) {
+    public init(
+        pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService,
+        letters: LetterService, blocking: BlockingWork
+    ) {
         self.pool = pool
         self.metrics = metrics
         self.identity = identity
         self.organisation = organisation
         self.pki = pki
         self.letters = letters
+        self.blocking = blocking
     }
 }
 
@@ -89,7 +94,7 @@ public enum HTTPServer {
             workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)),
             classifications: ClassificationHandlers(classifications: ClassificationService(pool: services.pool)),
             deliveries: DeliveryHandlers(pool: services.pool),
-            inbox: InboxHandlers(inbox: InboxService(pool: services.pool)),
+            inbox: InboxHandlers(inbox: InboxService(pool: services.pool, pki: services.pki, blocking: services.blocking)),
             dispositions: DispositionHandlers(dispositions: DispositionService(pool: services.pool)))
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.
@@ -107,6 +112,15 @@ public enum HTTPServer {
                     body: request.body.map { Array($0.readableBytesView) }, caller: try RequestScope.caller(), request: RequestScope.info)
                 let json = try JSONEncoder().encode(LetterHandlers.attachment(record))
                 return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            },
+            "GET /api/v1/letters/{letterId}/evidence/{evidenceId}": { request, context in
+                let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
+                let evidenceID = try Wire.uuid(context.parameters.get("evidenceId") ?? "", field: "evidenceId")
+                let (record, signature) = try await letters.evidence(evidenceID, of: id, caller: try RequestScope.caller())
+                let wantsSignature = request.uri.queryParameters.get("part") == "signature"
+                return Response(
+                    status: .ok, headers: [.contentType: wantsSignature ? "application/pkcs7-signature" : "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: wantsSignature ? signature : record)))
             },
             "GET /api/v1/letters/{letterId}/attachments/{attachmentId}": { request, context in
                 let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")

@@ -122,6 +122,19 @@ struct LetterHandlers: Sendable {
         return .ok(.init(body: .json(.init(items: items))))
     }
 
+    func listLetterEvidence(_ input: Operations.ListLetterEvidence.Input) async throws -> Operations.ListLetterEvidence.Output {
+        let items = try await letters.evidenceList(try Wire.uuid(input.path.letterId, field: "letterId"), caller: try RequestScope.caller()).map {
+            Operations.ListLetterEvidence.Output.Ok.Body.JsonPayload.ItemsPayloadPayload(
+                id: Wire.id($0.id), kind: .init(rawValue: $0.kind) ?? .submissionAcceptance, unitId: Wire.id($0.unitID), createdAt: $0.createdAt)
+        }
+        return .ok(.init(body: .json(.init(items: items))))
+    }
+
+    // Served by a plain handler in HTTPServer (raw bytes); this satisfies the protocol.
+    func getLetterEvidence(_ input: Operations.GetLetterEvidence.Input) async throws -> Operations.GetLetterEvidence.Output {
+        throw ServiceError(.conflict, "evidence is served by the raw route")
+    }
+
     func getLetterVerification(_ input: Operations.GetLetterVerification.Input) async throws -> Operations.GetLetterVerification.Output {
         let report = try await letters.verification(try Wire.uuid(input.path.letterId, field: "letterId"), caller: try RequestScope.caller())
         let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(try report.json().utf8))

@@ -13,6 +13,7 @@ import Testing
         let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("schema").path
         try await Migrator(directory: schema).migrate(pool, logger: Logger(label: "test"))
+        let schemaDirectory = schema
 
         // 2,500 signed letters to 4 units: 10,000 deliveries, written straight into the tables.
         let sender: UUID = try await pool.query("INSERT INTO units (code, name, kind) VALUES ('SENDER', 'Pengirim', 'opd') RETURNING id").single().decode("id")
@@ -39,8 +40,8 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: esurat)
             // Short leases, so a killed worker's deliveries come back quickly.
-            process.arguments = ["worker", "--pool-size", "4", "--lease-seconds", "2", "--batch-size", "25", "--log-level", "error"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["ESURAT_DATABASE_URL": url]) { $1 }
+            process.arguments = ["worker", "--schema-dir", schemaDirectory, "--pool-size", "4", "--lease-seconds", "2", "--batch-size", "25", "--log-level", "error"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["ESURAT_DATABASE_URL": url, "ESURAT_PKI_PASSPHRASE": "frasa-sandi-pki-uji-crash"]) { $1 }
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

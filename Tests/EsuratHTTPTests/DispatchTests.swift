@@ -1,5 +1,6 @@
 @testable import EsuratHTTP
 import EsuratDomain
+import EsuratSigning
 import EsuratPostgres
 @testable import EsuratServices
 import Foundation
@@ -38,7 +39,7 @@ import Testing
     static func worker(_ test: TestApp, configure: (inout DispatchWorker.Configuration) -> Void = { _ in }) -> DispatchWorker {
         var configuration = DispatchWorker.Configuration()
         configure(&configuration)
-        return DispatchWorker(pool: test.pool, configuration: configuration, logger: Logger(label: "test.dispatch"))
+        return DispatchWorker(pool: test.pool, evidence: (test.pki, test.services.blocking), configuration: configuration, logger: Logger(label: "test.dispatch"))
     }
 
     @Test func everyRecipientGetsTheLetterOnceAndTheLetterIsDelivered() async throws {
@@ -194,6 +195,18 @@ import Testing
             #expect(deliveries.first?["state"] as? String == "delivered")
             #expect(deliveries.first?["deliveredAt"] != nil)
             #expect(deliveries.first?["acceptedAt"] != nil)
+            // Evidence of the three REM events, each signed by the server and verifiable.
+            let evidence = try await client.send(.get, "/api/v1/letters/\(sent[0])/evidence", token: tu).json()["items"] as? [[String: Any]] ?? []
+            #expect(Set(evidence.compactMap { $0["kind"] as? String }) == ["SubmissionAcceptance", "ContentConsignment", "ContentHandover"])
+            let trust = try await test.pki.trustStore()
+            for item in evidence {
+                let evidenceID = item["id"] as? String ?? ""
+                let record = try await client.send(.get, "/api/v1/letters/\(sent[0])/evidence/\(evidenceID)", token: tu)
+                let signature = try await client.send(.get, "/api/v1/letters/\(sent[0])/evidence/\(evidenceID)?part=signature", token: tu)
+                #expect(String(buffer: record.body).contains(#""event":"\#(item["kind"] as? String ?? "")""#))
+                let report = SignatureVerifier(trust: trust).verify(content: Array(record.body.readableBytesView), signature: Array(signature.body.readableBytesView))
+                #expect(report.passed, "\(item["kind"] ?? "")")
+            }
         }
         let accepted: Int = try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE accepted_at IS NOT NULL").single().decode("n")
         #expect(accepted == 2)

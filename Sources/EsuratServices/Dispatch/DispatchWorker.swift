@@ -27,6 +27,8 @@ public final class DispatchWorker: Service, Sendable {
     }
 
     let pool: PostgresPool
+    /// Signs the ContentConsignment evidence; nil only in tests of the queue alone.
+    let evidence: (pki: PKIService, blocking: BlockingWork)?
     public let configuration: Configuration
     let logger: Logger
 
@@ -38,8 +40,9 @@ public final class DispatchWorker: Service, Sendable {
     private let failures = Counter(label: "esurat_dispatch_failures_total")
     private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
 
-    public init(pool: PostgresPool, configuration: Configuration = .init(), logger: Logger) {
+    public init(pool: PostgresPool, evidence: (pki: PKIService, blocking: BlockingWork)?, configuration: Configuration = .init(), logger: Logger) {
         self.pool = pool
+        self.evidence = evidence
         self.configuration = configuration
         self.logger = logger
     }
@@ -145,6 +148,9 @@ public final class DispatchWorker: Service, Sendable {
                     """, [claim.id, configuration.owner, claim.attempt])
                 guard completed == 1 else { throw LeaseLost() }
                 try await self.advanceLetter(claim.letterID, on: tx)
+                if let evidence = self.evidence {
+                    try await Evidence.record(.contentConsignment, letter: claim.letterID, unit: claim.unitID, pki: evidence.pki, blocking: evidence.blocking, on: tx)
+                }
                 try await AuditLog.append(
                     .init("delivery.consigned", objectType: "letter", objectID: claim.letterID.uuidString, actorUserID: nil,
                           details: ["unitId": claim.unitID.uuidString.lowercased(), "attempt": String(claim.attempt)]),

@@ -6,9 +6,13 @@ public import Foundation
 /// the unit's agenda number.
 public final class InboxService: Sendable {
     let pool: PostgresPool
+    let pki: PKIService
+    let blocking: BlockingWork
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork) {
         self.pool = pool
+        self.pki = pki
+        self.blocking = blocking
     }
 
     public struct Entry: Sendable {
@@ -114,8 +118,9 @@ public final class InboxService: Sendable {
             try await tx.query(
                 "UPDATE inbox_entries SET state = 'registered', agenda_number = $2, registered_at = now(), registered_by = $3 WHERE id = $1",
                 [id, agenda, caller.user.id])
-            try await tx.query("UPDATE deliveries SET accepted_at = now() WHERE letter_id = $1 AND recipient_unit_id = $2",
-                               [try row.decode("letter_id", as: UUID.self), unitID])
+            let letterID: UUID = try row.decode("letter_id")
+            try await tx.query("UPDATE deliveries SET accepted_at = now() WHERE letter_id = $1 AND recipient_unit_id = $2", [letterID, unitID])
+            try await Evidence.record(.contentHandover, letter: letterID, unit: unitID, pki: self.pki, blocking: self.blocking, on: tx)
             try await AuditLog.append(
                 .init("inbox.registered", objectType: "inbox_entry", objectID: id.uuidString, actorUserID: caller.user.id,
                       details: ["agendaNumber": String(agenda)]),

@@ -122,6 +122,7 @@ extension LetterService {
                     "INSERT INTO deliveries (letter_id, recipient_unit_id, role) VALUES ($1, $2, $3)",
                     [id, try row.decode("unit_id", as: UUID.self), try row.decode("role", as: String.self)])
             }
+            try await Evidence.record(.submissionAcceptance, letter: id, unit: nil, pki: self.pki, blocking: self.blocking, on: tx)
             try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
             try await tx.query("SELECT pg_notify('deliveries', $1)", [id.uuidString])
         }

@@ -334,6 +334,26 @@ public final class LetterService: Sendable {
                  try $0.decode("delivered_at"), try $0.decode("accepted_at")) }
     }
 
+    /// Evidence records of the letter's deliveries: id, kind, recipient, time.
+    public func evidenceList(_ id: UUID, caller: IdentityService.Authenticated) async throws -> [(id: UUID, kind: String, unitID: UUID, createdAt: Date)] {
+        _ = try await letter(id, caller: caller)
+        return try await pool.query(
+            """
+            SELECT e.id, e.kind, d.recipient_unit_id, e.created_at FROM delivery_evidence e JOIN deliveries d ON d.id = e.delivery_id
+            WHERE e.letter_id = $1 ORDER BY e.created_at, e.id
+            """, [id]
+        ).map { (try $0.decode("id"), try $0.decode("kind"), try $0.decode("recipient_unit_id"), try $0.decode("created_at")) }
+    }
+
+    /// One evidence record (RFC 8785 JSON) and its detached signature.
+    public func evidence(_ evidenceID: UUID, of id: UUID, caller: IdentityService.Authenticated) async throws -> (record: [UInt8], signature: [UInt8]) {
+        _ = try await letter(id, caller: caller)
+        guard let row = try await pool.query("SELECT record, signature FROM delivery_evidence WHERE id = $1 AND letter_id = $2", [evidenceID, id]).first else {
+            throw ServiceError.notFound("The evidence")
+        }
+        return (try row.decode("record", as: PostgresBytes.self).bytes, try row.decode("signature", as: PostgresBytes.self).bytes)
+    }
+
     /// The stored canonical document and signature of a signed letter.
     public func signedDocument(_ id: UUID, caller: IdentityService.Authenticated) async throws -> (document: [UInt8], signature: [UInt8]) {
         _ = try await letter(id, caller: caller)

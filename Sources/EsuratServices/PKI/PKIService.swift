@@ -21,6 +21,8 @@ public final class PKIService: Sendable {
         var issuing: Certificate
         var issuingKey: PrivateKey
         var tsa: TimestampAuthority
+        /// Signs delivery evidence as the server.
+        var evidence: CMSSigner
     }
 
     let pool: PostgresPool
@@ -52,10 +54,11 @@ public final class PKIService: Sendable {
             }
             try await AuditLog.append(.init("pki.initialised", objectType: "pki", actorUserID: nil, details: ["organization": organization]), request: .local, on: tx)
         }
+        try await ensureEvidenceKey()
         let rows = try await pool.query("SELECT name, certificate, private_key FROM pki_material")
         var material: [String: (certificate: String, key: String)] = [:]
         for row in rows { material[try row.decode("name")] = (try row.decode("certificate"), try row.decode("private_key")) }
-        guard let root = material["root"], let issuing = material["issuing"], let tsa = material["tsa"] else {
+        guard let root = material["root"], let issuing = material["issuing"], let tsa = material["tsa"], let evidence = material["evidence"] else {
             throw ServiceError(.conflict, "the internal CA in the database is incomplete")
         }
         let authority = try await blocking.run {
@@ -72,13 +75,46 @@ public final class PKIService: Sendable {
                     // verification a parse (OpenSSL 3.0 decodes keys slowly).
                     tsa: TimestampAuthority(
                         certificate: try Certificate(pem: tsa.certificate), key: try PrivateKey.unlock(pem: tsa.key, passphrase: passphrase),
-                        chain: []))
+                        chain: []),
+                    evidence: CMSSigner(
+                        certificate: try Certificate(pem: evidence.certificate), key: try PrivateKey.unlock(pem: evidence.key, passphrase: passphrase),
+                        chain: [], timestampAuthority: nil))
             } catch PrivateKey.UnlockError.wrongPassphrase {
                 throw ServiceError(.unauthorized, "ESURAT_PKI_PASSPHRASE does not unlock the internal CA's keys")
             }
         }
         loaded.withLock { $0 = authority }
         _ = try await currentCRL()
+    }
+
+    /// Issues the server's evidence certificate once (installations made before evidence
+    /// existed get theirs at their next start).
+    func ensureEvidenceKey() async throws {
+        let passphrase = self.passphrase
+        let organization = self.organization
+        let blocking = self.blocking
+        try await pool.withTransaction { tx in
+            try await tx.query("SELECT pg_advisory_xact_lock($1)", [Int64(0x6573_7572_706B)])
+            guard try await tx.query("SELECT 1 FROM pki_material WHERE name = 'evidence'").isEmpty else { return }
+            let issuing = try await tx.query("SELECT certificate, private_key FROM pki_material WHERE name = 'issuing'").single()
+            let issuingPEM: String = try issuing.decode("certificate")
+            let issuingKeyPEM: String = try issuing.decode("private_key")
+            let (certificate, key) = try await blocking.run { () -> (String, String) in
+                let issuingKey = try PrivateKey.unlock(pem: issuingKeyPEM, passphrase: passphrase)
+                let key = try PrivateKey.generate()
+                let certificate = try CertificateIssuer.issue(
+                    subject: .init(commonName: "\(organization) esurat Evidence", organization: organization), publicKeyOf: key,
+                    profile: .signing, issuer: (try Certificate(pem: issuingPEM), issuingKey), notAfter: Date() + 5 * 365 * 86_400)
+                return (try certificate.pem, try key.encryptedPEM(passphrase: passphrase))
+            }
+            try await tx.query("INSERT INTO pki_material (name, certificate, private_key) VALUES ('evidence', $1, $2)", [certificate, key])
+        }
+    }
+
+    /// The signer of delivery evidence: the server's evidence key with the TSA.
+    func evidenceSigner() throws -> CMSSigner {
+        let authority = try authority()
+        return CMSSigner(certificate: authority.evidence.certificate, key: authority.evidence.key, chain: [], timestampAuthority: authority.tsa)
     }
 
     static func makeAuthority(organization: String, passphrase: String) throws -> [(String, String, String)] {

@@ -43,7 +43,7 @@ struct Runtime {
     func httpServices(metrics: PrometheusCollectorRegistry) -> HTTPServices {
         HTTPServices(
             pool: pool, metrics: metrics, identity: identity, organisation: organisation, pki: pki,
-            letters: LetterService(pool: pool, pki: pki, blocking: blocking))
+            letters: LetterService(pool: pool, pki: pki, blocking: blocking), blocking: blocking)
     }
 
     /// Creates `admin` on an empty database and says how to log in.

@@ -60,7 +60,7 @@ struct Serve: AsyncParsableCommand {
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: EscalationTimer(letters: services.letters, logger: logger))]
-                        + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, logger: logger))])
+                        + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), logger: logger))])
                         + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
@@ -115,22 +115,21 @@ struct Worker: AsyncParsableCommand {
         let logger = try logging.bootstrap()
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds is 1–3600") }
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size is 1–1000") }
-        let (url, embedded) = try await database.resolve(logger: logger)
-        let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
+        // The runtime: the pool, migrations, and the internal CA whose evidence key signs
+        // each ContentConsignment record.
+        let runtime = try await Runtime.start(database: database, logger: logger)
         var configuration = DispatchWorker.Configuration()
         configuration.lease = .seconds(leaseSeconds)
         configuration.batchSize = batchSize
-        let worker = DispatchWorker(pool: pool, configuration: configuration, logger: logger)
+        let worker = DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         announce("esurat worker \(worker.configuration.owner) is delivering")
         do {
             try await group.run()
         } catch {
-            pool.close()
-            try? await embedded?.stop()
+            await runtime.shutdown()
             throw error
         }
-        pool.close()
-        try await embedded?.stop()
+        await runtime.shutdown()
     }
 }
