@@ -32,6 +32,8 @@ public struct SignatureVerifier: Sendable {
     /// Paths already built and checked, by the SHA-256 of the signer certificate: their
     /// signatures do not change either, only the time they are judged at.
     let paths = PathCache()
+    /// Certificates embedded in signatures, parsed once, by the SHA-256 of their DER.
+    let knownCertificates = CertificateCache()
 
     public init(trust: TrustStore) {
         self.trust = trust
@@ -50,7 +52,14 @@ public struct SignatureVerifier: Sendable {
             timestamp: nil, revocation: nil, checks: [], validatedAt: now)
         ERR_clear_error()
         defer { ERR_clear_error() }
-        guard let bio = try? MemoryBIO(signature), let cms = d2i_CMS_bio(bio.pointer, nil) else {
+        // Embedded certificates parsed before are reused instead of decoded again.
+        var reused: [Certificate]?
+        var parsed = signature
+        if let split = CMSCertificateSplit.split(signature), let certificates = knownCertificates.certificates(for: split.certificates) {
+            parsed = split.stripped
+            reused = certificates
+        }
+        guard let bio = try? MemoryBIO(parsed), let cms = d2i_CMS_bio(bio.pointer, nil) else {
             report.checks.append(.init(name: "format", passed: false, detail: "not a DER CMS structure"))
             return report
         }
@@ -66,6 +75,11 @@ public struct SignatureVerifier: Sendable {
 
         // The signer's certificate, from those embedded and those we know.
         var signerCertPointer: OpaquePointer?
+        if let reused, let stack = COpenSSL_sk_X509_new_null() {
+            for cert in reused { _ = COpenSSL_sk_X509_push(stack, cert.pointer) }
+            _ = CMS_set1_signers_certs(cms, stack, 0)
+            COpenSSL_sk_X509_free(stack)
+        }
         CMS_SignerInfo_get0_algs(signerInfo, nil, &signerCertPointer, nil, nil)
         if signerCertPointer == nil {
             // Not embedded: look among the certificates we know.
@@ -124,7 +138,7 @@ public struct SignatureVerifier: Sendable {
         }
 
         // The path to a trust anchor, at the validation time.
-        let path = buildPath(signer, fingerprint: fingerprint, embedded: { Self.embeddedCertificates(cms) }, at: validationTime)
+        let path = buildPath(signer, fingerprint: fingerprint, embedded: { reused ?? Self.embeddedCertificates(cms) }, at: validationTime)
         if let known, path.failure == nil {
             report.chain = known.chainSubjects
         } else {
@@ -304,6 +318,32 @@ public struct SignatureVerifier: Sendable {
         default:
             return (chain, (.chainConstraintsFailure, text))
         }
+    }
+}
+
+/// Parsed certificates by the SHA-256 of their DER.
+final class CertificateCache: Sendable {
+    private let entries = Mutex<[[UInt8]: Certificate]>([:])
+    private static let limit = 10_000
+
+    /// The certificates for these DER encodings, parsing the new ones; nil when one does not
+    /// parse (the caller then leaves the signature to OpenSSL whole).
+    func certificates(for encodings: [[UInt8]]) -> [Certificate]? {
+        var out: [Certificate] = []
+        for der in encodings {
+            guard let key = try? Digest.sha256(der) else { return nil }
+            if let known = entries.withLock({ $0[key] }) {
+                out.append(known)
+                continue
+            }
+            guard let parsed = try? Certificate(der: der) else { return nil }
+            entries.withLock { entries in
+                if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+                entries[key] = parsed
+            }
+            out.append(parsed)
+        }
+        return out
     }
 }
 

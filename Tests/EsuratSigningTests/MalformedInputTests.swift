@@ -58,3 +58,26 @@ import Testing
         #expect((counts[.totalFailed] ?? 0) > 2000)
     }
 }
+
+@Suite struct SignatureValueTests {
+    /// The verifier reuses embedded certificates it parsed before; a tampered signature value
+    /// must still fail, on the first verification and on later ones.
+    @Test func aTamperedSignatureValueFailsEveryTime() throws {
+        let pki = try TestPKI()
+        let verifier = SignatureVerifier(trust: try pki.trust())
+        let (key, certificate) = try pki.signer()
+        let document = Array("Nota Dinas".utf8)
+        let valid = try CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: nil).sign(document)
+        let value = try SignatureParts(der: valid).signatureValue
+        let start = try #require((0...(valid.count - value.count)).first { Array(valid[$0..<$0 + value.count]) == value })
+        var tampered = valid
+        tampered[start + value.count - 1] ^= 0x01
+        #expect(verifier.verify(content: document, signature: valid).passed)
+        for _ in 0..<3 {
+            let report = verifier.verify(content: document, signature: tampered)
+            #expect(report.indication == .totalFailed)
+            #expect(report.subIndication == .sigCryptoFailure)
+        }
+        #expect(verifier.verify(content: document, signature: valid).passed)
+    }
+}
