@@ -124,7 +124,7 @@ struct DispositionHandlers: Sendable {
             instructions: node.instructions, note: node.note, dueDate: node.dueDate, overdue: node.overdue,
             recipients: node.recipients.map {
                 .init(positionId: Wire.id($0.positionID), state: .init(rawValue: $0.state) ?? .belumDibaca, readAt: $0.readAt,
-                      completedAt: $0.completedAt, report: $0.report)
+                      completedAt: $0.completedAt, report: $0.report, escalatedAt: $0.escalatedAt)
             })
     }
 

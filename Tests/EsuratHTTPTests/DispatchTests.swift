@@ -285,9 +285,16 @@ import Testing
             let states = tree.flatMap { ($0["recipients"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String } }
             #expect(Set(states) == ["ditindaklanjuti", "selesai"])
             #expect(tree.first { $0["id"] as? String == top }?["overdue"] as? Bool == true)
+            // The timer escalates the overdue branch once (the finished child is not overdue).
+            let dispositions = DispositionService(pool: test.pool)
+            #expect(try await dispositions.escalateOverdue() == 1)
+            #expect(try await dispositions.escalateOverdue() == 0)
+            let escalated = try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: camat).json()["items"] as? [[String: Any]] ?? []
+            let branch = (escalated.first { $0["id"] as? String == top }?["recipients"] as? [[String: Any]])?.first
+            #expect(branch?["escalatedAt"] != nil)
             #expect(try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: sekcam).status == .notFound)
         }
         let audited: Int = try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action LIKE 'disposition.%'").single().decode("n")
-        #expect(audited == 4)
+        #expect(audited == 5)
     }
 }

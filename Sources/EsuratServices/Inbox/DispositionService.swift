@@ -19,6 +19,7 @@ public final class DispositionService: Sendable {
             public var readAt: Date?
             public var completedAt: Date?
             public var report: String?
+            public var escalatedAt: Date?
         }
         public var id: UUID
         public var inboxEntryID: UUID
@@ -146,6 +147,35 @@ public final class DispositionService: Sendable {
         return nodes
     }
 
+    /// Escalates every open branch past its due date, once: it is flagged for the sender's
+    /// and the head's view, and the audit trail records it. Run by the timer service.
+    @discardableResult
+    public func escalateOverdue(limit: Int = 200) async throws -> Int {
+        try await pool.withTransaction { tx in
+            let rows = try await tx.query(
+                """
+                UPDATE disposition_recipients r SET escalated_at = now()
+                FROM dispositions d
+                WHERE d.id = r.disposition_id AND r.state <> 'selesai' AND r.escalated_at IS NULL
+                  AND d.due_date < (now() AT TIME ZONE 'Asia/Jakarta')::date
+                  AND (r.disposition_id, r.position_id) IN (
+                      SELECT r2.disposition_id, r2.position_id FROM disposition_recipients r2 JOIN dispositions d2 ON d2.id = r2.disposition_id
+                      WHERE r2.state <> 'selesai' AND r2.escalated_at IS NULL AND d2.due_date < (now() AT TIME ZONE 'Asia/Jakarta')::date
+                      LIMIT $1 FOR UPDATE OF r2 SKIP LOCKED)
+                RETURNING r.disposition_id, r.position_id, d.from_position_id
+                """, [limit])
+            for row in rows {
+                let id: UUID = try row.decode("disposition_id")
+                try await AuditLog.append(
+                    .init("disposition.escalated", objectType: "disposition", objectID: id.uuidString, actorUserID: nil,
+                          details: ["position": try row.decode("position_id", as: UUID.self).uuidString.lowercased(),
+                                    "escalatedTo": try row.decode("from_position_id", as: UUID.self).uuidString.lowercased()]),
+                    request: .local, on: tx)
+            }
+            return rows.count
+        }
+    }
+
     // MARK: Pieces
 
     func insert(
@@ -234,10 +264,10 @@ public final class DispositionService: Sendable {
             FROM dispositions WHERE id = $1
             """, [id]).single()
         let recipients = try await pool.query(
-            "SELECT position_id, state, read_at, completed_at, report FROM disposition_recipients WHERE disposition_id = $1 ORDER BY position_id", [id]
+            "SELECT position_id, state, read_at, completed_at, report, escalated_at FROM disposition_recipients WHERE disposition_id = $1 ORDER BY position_id", [id]
         ).map {
             Node.Recipient(positionID: try $0.decode("position_id"), state: try $0.decode("state"), readAt: try $0.decode("read_at"),
-                           completedAt: try $0.decode("completed_at"), report: try $0.decode("report"))
+                           completedAt: try $0.decode("completed_at"), report: try $0.decode("report"), escalatedAt: try $0.decode("escalated_at"))
         }
         let pastDue: Bool = try row.decode("past_due")
         return Node(

@@ -1,14 +1,17 @@
 public import Logging
 public import ServiceLifecycle
 
-/// Finds review and signing steps past their deadline, once a minute, and escalates them.
+/// Finds review and signing steps past their deadline, and disposition branches past their
+/// due date, once a minute, and escalates them.
 public struct EscalationTimer: Service {
     let letters: LetterService
+    let dispositions: DispositionService
     let interval: Duration
     let logger: Logger
 
-    public init(letters: LetterService, interval: Duration = .seconds(60), logger: Logger) {
+    public init(letters: LetterService, dispositions: DispositionService, interval: Duration = .seconds(60), logger: Logger) {
         self.letters = letters
+        self.dispositions = dispositions
         self.interval = interval
         self.logger = logger
     }
@@ -18,6 +21,8 @@ public struct EscalationTimer: Service {
             do {
                 let count = try await letters.escalateOverdue()
                 if count > 0 { logger.info("escalated overdue letter steps", metadata: ["count": "\(count)"]) }
+                let branches = try await dispositions.escalateOverdue()
+                if branches > 0 { logger.info("escalated overdue disposition branches", metadata: ["count": "\(branches)"]) }
             } catch {
                 logger.warning("escalation pass failed", metadata: ["error_type": "\(type(of: error))"])
             }

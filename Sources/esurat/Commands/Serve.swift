@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             let app = try HTTPServer.makeApplication(configuration: http, services: services, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: EscalationTimer(letters: services.letters, logger: logger))]
+                    services: [.init(service: EscalationTimer(letters: services.letters, dispositions: DispositionService(pool: runtime.pool), logger: logger))]
                         + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), logger: logger))])
                         + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
