@@ -4,6 +4,7 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 import Metrics
+import Synchronization
 
 /// Delivers the outbox that signing writes: claims ready deliveries with
 /// `FOR UPDATE SKIP LOCKED` under a lease, puts each letter in its recipient unit's inbox and
@@ -39,6 +40,9 @@ public final class DispatchWorker: Service, Sendable {
     private let delivered = Counter(label: "esurat_dispatch_delivered_total")
     private let failures = Counter(label: "esurat_dispatch_failures_total")
     private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
+    /// When the queue gauges were last read: the aggregate scans the queue, so it runs at
+    /// most once a second, not before every batch.
+    private let queueRecordedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(pool: PostgresPool, evidence: (pki: PKIService, blocking: BlockingWork)?, configuration: Configuration = .init(), logger: Logger) {
         self.pool = pool
@@ -91,7 +95,13 @@ public final class DispatchWorker: Service, Sendable {
     /// Claims one batch and delivers it; returns how many deliveries it handled.
     @discardableResult
     public func drainOnce() async throws -> Int {
-        try? await recordQueue()
+        let now = ContinuousClock.now
+        let due = queueRecordedAt.withLock { last -> Bool in
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due { try? await recordQueue() }
         let claims = try await claim()
         for claim in claims {
             await deliver(claim)

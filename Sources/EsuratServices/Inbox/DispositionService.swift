@@ -187,12 +187,12 @@ public final class DispositionService: Sendable {
         check.check(Set(order.toPositionIDs).count == order.toPositionIDs.count, "toPositionIds", "names a position twice")
         check.check(!order.instructions.isEmpty && order.instructions.count <= 10, "instructions", "must name 1–10 instructions")
         if let note = order.note { check.check(note.count <= 2000 && !note.unicodeScalars.contains { $0.value == 0 }, "note", "must be at most 2000 characters") }
+        let dayFormat = DateFormatter()
+        dayFormat.dateFormat = "yyyy-MM-dd"
+        dayFormat.timeZone = TimeZone(identifier: "Asia/Jakarta")
         var due: Date?
         if let text = order.dueDate {
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyy-MM-dd"
-            formatter.timeZone = TimeZone(identifier: "Asia/Jakarta")
-            due = formatter.date(from: text)
+            due = dayFormat.date(from: text)
             check.check(due != nil, "dueDate", "must be a date (YYYY-MM-DD)")
         }
         try check.throwIfInvalid()
@@ -214,10 +214,7 @@ public final class DispositionService: Sendable {
         }
         let dueDate: String
         if let due {
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyy-MM-dd"
-            formatter.timeZone = TimeZone(identifier: "Asia/Jakarta")
-            dueDate = formatter.string(from: due)
+            dueDate = dayFormat.string(from: due)
         } else {
             dueDate = try await tx.query(
                 "SELECT to_char((now() AT TIME ZONE 'Asia/Jakarta')::date + $1::int, 'YYYY-MM-DD') AS d", [Int32(urgency.defaultDispositionDays)]).single().decode("d")

@@ -49,14 +49,7 @@ public final class InboxService: Sendable {
         if let urgency { check.check(Urgency(rawValue: urgency) != nil, "urgency", "must be biasa, segera or sangat_segera") }
         if let search { check.text(search, "q", length: 1...200) }
         try check.throwIfInvalid()
-        var after: (Date, UUID)?
-        if let cursor = page.after {
-            let parts = cursor.split(separator: "_")
-            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
-                throw ServiceError.invalid("cursor", "is not a cursor this server issued")
-            }
-            after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
-        }
+        let after = try TimeCursor.after(page)
         let units = Array(Set([caller.user.unitID] + caller.actor.positions.map(\.unitID)))
         let heads = try await pool.query("SELECT unit_id FROM positions WHERE is_head AND id = ANY($1)", [caller.actor.positions.map(\.positionID)])
             .map { try $0.decode("unit_id", as: UUID.self) }
@@ -72,9 +65,9 @@ public final class InboxService: Sendable {
               AND ($5::text IS NULL OR to_tsvector('indonesian', l.subject || ' ' || coalesce(l.number, '')) @@ plainto_tsquery('indonesian', $5))
               AND ($6::timestamptz IS NULL OR (e.received_at, e.id) < ($6, $7))
             ORDER BY e.received_at DESC, e.id DESC LIMIT $8
-            """, [units, heads, state, urgency, search, after?.0, after?.1, page.limit + 1])
+            """, [units, heads, state, urgency, search, after?.time, after?.id, page.limit + 1])
         let entries = try rows.map(Self.entry)
-        return page.page(entries, key: { "\(Int64(($0.receivedAt.timeIntervalSince1970 * 1_000_000).rounded()))_\($0.id.uuidString.lowercased())" })
+        return page.page(entries, key: { TimeCursor.key(time: $0.receivedAt, id: $0.id) })
     }
 
     public func entry(_ id: UUID, caller: IdentityService.Authenticated) async throws -> Entry {

@@ -258,14 +258,7 @@ public final class LetterService: Sendable {
     /// included), `outbox` (what their unit signed). Newest first.
     public func list(box: String, caller: IdentityService.Authenticated, page: PageRequest) async throws -> Page<LetterRecord> {
         let positions = caller.actor.positions.map(\.positionID)
-        var after: (Date, UUID)?
-        if let cursor = page.after {
-            let parts = cursor.split(separator: "_")
-            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
-                throw ServiceError.invalid("cursor", "is not a cursor this server issued")
-            }
-            after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
-        }
+        let after = try TimeCursor.after(page)
         let filter: PostgresQuery
         switch box {
         case "drafts":
@@ -289,22 +282,20 @@ public final class LetterService: Sendable {
         default:
             throw ServiceError.invalid("box", "must be drafts, review or outbox")
         }
-        let rows = try await pool.query(filter, [caller.user.id, positions, after?.0, after?.1, page.limit + 1])
-        var records: [LetterRecord] = []
+        let rows = try await pool.query(filter, [caller.user.id, positions, after?.time, after?.id, page.limit + 1])
+        var records: [(record: LetterRecord, createdAt: Date)] = []
         for row in rows {
             // Rahasia letters the caller is not named on stay out of the list.
             do {
                 var record = try await letter(try row.decode("id"), caller: caller)
                 record.history = []
-                records.append(record)
+                records.append((record, try row.decode("created_at")))
             } catch let refusal as ServiceError where refusal.kind == .notFound {
                 continue
             }
         }
-        return page.page(records, key: { record in
-            let created = rows.first { (try? $0.decode("id", as: UUID.self)) == record.id }.flatMap { try? $0.decode("created_at", as: Date.self) } ?? Date()
-            return "\(Int64((created.timeIntervalSince1970 * 1_000_000).rounded()))_\(record.id.uuidString.lowercased())"
-        })
+        let listed = page.page(records, key: { TimeCursor.key(time: $0.createdAt, id: $0.record.id) })
+        return Page(items: listed.items.map(\.record), nextCursor: listed.nextCursor)
     }
 
     /// Biasa and Terbatas letters: their unit, the positions on their route, admins and

@@ -43,3 +43,24 @@ public struct PageRequest: Sendable {
         return Page(items: items, nextCursor: encoded)
     }
 }
+
+/// The position in a list ordered newest first by (time, id): the opaque cursor text is
+/// microseconds since 1970 and the id.
+struct TimeCursor {
+    let time: Date
+    let id: UUID
+
+    /// The cursor of `page`, if it carries one; a cursor this server did not issue is a 400.
+    static func after(_ page: PageRequest) throws -> TimeCursor? {
+        guard let cursor = page.after else { return nil }
+        let parts = cursor.split(separator: "_")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+            throw ServiceError.invalid("cursor", "is not a cursor this server issued")
+        }
+        return TimeCursor(time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
+    }
+
+    static func key(time: Date, id: UUID) -> String {
+        "\(Int64((time.timeIntervalSince1970 * 1_000_000).rounded()))_\(id.uuidString.lowercased())"
+    }
+}
