@@ -13,6 +13,7 @@
 #include <openssl/cms.h>
 #include <openssl/ts.h>
 #include <openssl/kdf.h>
+#include <openssl/hmac.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/ess.h>

@@ -38,7 +38,7 @@ struct TestApp {
         try await pki.start()
         let services = HTTPServices(
             pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation, pki: pki,
-            letters: LetterService(pool: pool, pki: pki, blocking: blocking), blocking: blocking)
+            letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: try UnlockedKeyCache(lifetime: .seconds(600))), blocking: blocking)
         return TestApp(pool: pool, identity: identity, organisation: organisation, pki: pki, services: services, logs: LogCapture())
     }
 

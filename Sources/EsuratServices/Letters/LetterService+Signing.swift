@@ -4,8 +4,8 @@ public import EsuratSigning
 public import Foundation
 
 extension LetterService {
-    /// Signs the letter with the caller's key, unlocked by `passphrase` for this signature
-    /// only. In one transaction: the state, the next number of the unit's gapless yearly
+    /// Signs the letter with the caller's key, unlocked by `passphrase` (every signature
+    /// needs it; the key cache only spares repeating the scrypt work for the right one). In one transaction: the state, the next number of the unit's gapless yearly
     /// sequence, the canonical document and its CAdES-T signature, one outbox delivery per
     /// recipient and the audit event. Any failure (a wrong passphrase, a revoked or expired
     /// certificate) rolls everything back, the number included.
@@ -35,10 +35,14 @@ extension LetterService {
                 throw ServiceError(.unprocessable, "Your signing certificate was revoked; make a new signing key.", fields: [.init("passphrase", "certificate revoked")])
             }
             let keyPEM: String = try keyRow.decode("private_key")
+            let serial: String = try keyRow.decode("certificate_serial")
             let certificate = try Certificate(pem: try keyRow.decode("certificate"))
             let key: PrivateKey
             do {
-                key = try await self.blocking.run { try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase) }
+                key = try await self.blocking.run { [keyCache = self.keyCache] in
+                    if let keyCache { try keyCache.unlock(keyID: serial, pem: keyPEM, passphrase: passphrase) }
+                    else { try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase) }
+                }
             } catch PrivateKey.UnlockError.wrongPassphrase {
                 throw ServiceError(.unprocessable, "The passphrase does not unlock your signing key.", fields: [.init("passphrase", "does not unlock the signing key")])
             }

@@ -11,11 +11,15 @@ public final class LetterService: Sendable {
     let pool: PostgresPool
     let pki: PKIService
     let blocking: BlockingWork
+    let keyCache: UnlockedKeyCache?
 
-    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork) {
+    /// `keyCache` keeps signers' keys unlocked for a while after their passphrase opened
+    /// them (see ``UnlockedKeyCache``); nil unlocks the key for every signature.
+    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork, keyCache: UnlockedKeyCache? = nil) {
         self.pool = pool
         self.pki = pki
         self.blocking = blocking
+        self.keyCache = keyCache
     }
 
     static let maxBody = 100_000

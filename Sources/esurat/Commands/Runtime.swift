@@ -1,3 +1,4 @@
+import ArgumentParser
 import EsuratHTTP
 import EsuratPostgres
 import EsuratServices
@@ -15,6 +16,7 @@ struct Runtime {
     let identity: IdentityService
     let organisation: OrganisationService
     let pki: PKIService
+    let keyCache: UnlockedKeyCache
 
     static func start(database: DatabaseOptions, logger: Logger) async throws -> Runtime {
         let migrator = try Migrator(directory: try database.migrationsDirectory())
@@ -32,7 +34,8 @@ struct Runtime {
                 pool: pool, embedded: embedded, blocking: blocking,
                 identity: try IdentityService(pool: pool, hasher: hasher, blocking: blocking),
                 organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking),
-                pki: pki)
+                pki: pki,
+                keyCache: try UnlockedKeyCache(lifetime: .seconds(signingKeyCacheSeconds())))
         } catch {
             pool.close()
             try? await embedded?.stop()
@@ -43,7 +46,17 @@ struct Runtime {
     func httpServices(metrics: PrometheusCollectorRegistry) -> HTTPServices {
         HTTPServices(
             pool: pool, metrics: metrics, identity: identity, organisation: organisation, pki: pki,
-            letters: LetterService(pool: pool, pki: pki, blocking: blocking), blocking: blocking)
+            letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: keyCache), blocking: blocking)
+    }
+
+    /// How long a signer's key stays unlocked after their passphrase opened it:
+    /// ESURAT_SIGNING_KEY_CACHE_SECONDS, default 600; 0 unlocks it for every signature.
+    static func signingKeyCacheSeconds() throws -> Int {
+        guard let text = ProcessInfo.processInfo.environment["ESURAT_SIGNING_KEY_CACHE_SECONDS"], !text.isEmpty else { return 600 }
+        guard let seconds = Int(text), (0...86_400).contains(seconds) else {
+            throw ValidationError("ESURAT_SIGNING_KEY_CACHE_SECONDS must be a number of seconds from 0 to 86400")
+        }
+        return seconds
     }
 
     /// Creates `admin` on an empty database and says how to log in.
