@@ -64,22 +64,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Runs one parameterised statement, preparing it once per connection.
     func execute(_ sql: String, _ binds: [PostgresBind]) async throws -> PostgresRows {
-        let key = StatementKey(sql: sql, oids: binds.map(\.oid))
-        let name: String?
-        if let cached = preparedStatements[key] {
-            name = cached
-        } else if preparedStatements.count < Self.maxPreparedStatements {
-            let newName = "esurat_\(preparedStatements.count + 1)"
-            let sent = key.oids.withUnsafeBufferPointer { oids in
-                PQsendPrepare(handle, newName, sql, Int32(binds.count), oids.baseAddress)
-            }
-            guard sent == 1 else { throw connectionError() }
-            _ = try await awaitResult(sql: sql)  // throws on a server error; nothing is cached then
-            preparedStatements[key] = newName
-            name = newName
-        } else {
-            name = nil
-        }
+        let name = try await preparedName(sql, binds)
         let sent = withParameters(binds) { values, lengths, formats, oids in
             if let name {
                 PQsendQueryPrepared(handle, name, Int32(binds.count), values, lengths, formats, 1)
@@ -89,6 +74,22 @@ final class LibPQConnection: @unchecked Sendable {
         }
         guard sent == 1 else { throw connectionError() }
         return try await awaitResult(sql: sql)
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it on first use; nil
+    /// when the cache is full (the statement then goes unnamed).
+    private func preparedName(_ sql: String, _ binds: [PostgresBind]) async throws -> String? {
+        let key = StatementKey(sql: sql, oids: binds.map(\.oid))
+        if let cached = preparedStatements[key] { return cached }
+        guard preparedStatements.count < Self.maxPreparedStatements else { return nil }
+        let newName = "esurat_\(preparedStatements.count + 1)"
+        let sent = key.oids.withUnsafeBufferPointer { oids in
+            PQsendPrepare(handle, newName, sql, Int32(binds.count), oids.baseAddress)
+        }
+        guard sent == 1 else { throw connectionError() }
+        _ = try await awaitResult(sql: sql)  // throws on a server error; nothing is cached then
+        preparedStatements[key] = newName
+        return newName
     }
 
     /// Runs SQL text that may hold several statements, without parameters (simple query
@@ -246,11 +247,20 @@ final class LibPQConnection: @unchecked Sendable {
     /// failing statement the server skips the rest up to the sync point; those come back as
     /// ``PostgresError/Code/pipelineAborted``.
     func pipeline(_ statements: [(sql: String, binds: [PostgresBind])]) async throws -> [Result<PostgresRows, PostgresError>] {
+        // Statements are prepared before the pipeline starts (once per connection), so the
+        // pipeline itself carries only Bind/Execute and its results map one to one.
+        var names: [String?] = []
+        names.reserveCapacity(statements.count)
+        for statement in statements { names.append(try await preparedName(statement.sql, statement.binds)) }
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
         defer { PQexitPipelineMode(handle) }
-        for statement in statements {
+        for (statement, name) in zip(statements, names) {
             let sent = withParameters(statement.binds) { values, lengths, formats, oids in
-                PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), oids, values, lengths, formats, 1)
+                if let name {
+                    PQsendQueryPrepared(handle, name, Int32(statement.binds.count), values, lengths, formats, 1)
+                } else {
+                    PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), oids, values, lengths, formats, 1)
+                }
             }
             guard sent == 1 else { throw connectionError() }
         }

@@ -24,12 +24,19 @@ public final class PostgresConnection: Sendable {
     /// Sends a batch in libpq pipeline mode: one round trip for all of them. Each statement
     /// has its own result; after a failure the rest up to the end of the batch come back as
     /// ``PostgresError/Code/pipelineAborted`` and should be retried one by one.
-    /// Outside an explicit transaction each statement commits on its own.
+    /// Outside an explicit transaction each statement commits on its own. A statement that
+    /// cannot be prepared (a syntax error, an unknown table) throws before any of them runs.
     public func pipeline(_ statements: [PostgresStatement]) async throws -> [Result<PostgresRows, PostgresError>] {
         if statements.isEmpty { return [] }
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
         return try await connection.pipeline(statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
+    }
+
+    /// Runs a batch in one round trip and returns each statement's rows; throws the first
+    /// statement's error. For a transaction's statements, where one failure fails them all.
+    public func pipelined(_ statements: [PostgresStatement]) async throws -> [PostgresRows] {
+        try await pipeline(statements).map { try $0.get() }
     }
 
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat

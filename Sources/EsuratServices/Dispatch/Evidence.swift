@@ -12,6 +12,17 @@ public enum Evidence {
         case contentHandover = "ContentHandover"
     }
 
+    /// What an evidence record states about one delivery.
+    struct Subject: Sendable {
+        var deliveryID: UUID
+        var letterID: UUID
+        var letterNumber: String
+        var documentSHA256: String
+        var senderUnitID: UUID
+        var recipientUnitID: UUID
+        var attempt: Int
+    }
+
     /// Writes the evidence of `kind` for every delivery matching (letter, unit); unit nil:
     /// every delivery of the letter.
     static func record(_ kind: Kind, letter: UUID, unit: UUID?, pki: PKIService, blocking: BlockingWork, on tx: PostgresConnection) async throws {
@@ -21,31 +32,47 @@ public enum Evidence {
             FROM deliveries d JOIN letters l ON l.id = d.letter_id JOIN letter_documents ld ON ld.letter_id = l.id
             WHERE d.letter_id = $1 AND ($2::uuid IS NULL OR d.recipient_unit_id = $2)
             """, [letter, unit])
+        let subjects = try rows.map { row in
+            Subject(
+                deliveryID: try row.decode("id"), letterID: letter, letterNumber: try row.decode("number", as: String?.self) ?? "",
+                documentSHA256: try row.decode("document_sha256"), senderUnitID: try row.decode("sender"),
+                recipientUnitID: try row.decode("recipient_unit_id"), attempt: try row.decode("attempts"))
+        }
+        for statement in try await statements(kind, for: subjects, pki: pki, blocking: blocking) {
+            try await tx.query(statement.query, statement.binds)
+        }
+    }
+
+    /// The signed records of `kind` for `subjects`, as inserts for the caller's transaction.
+    /// All records are signed in one trip to the blocking pool.
+    static func statements(_ kind: Kind, for subjects: [Subject], pki: PKIService, blocking: BlockingWork) async throws -> [PostgresStatement] {
+        if subjects.isEmpty { return [] }
         let signer = try pki.evidenceSigner()
+        let now = Date()
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        for row in rows {
-            let delivery: UUID = try row.decode("id")
-            let now = Date()
-            let record: JSONValue = .object([
+        let time = formatter.string(from: now)
+        let records = try subjects.map { subject in
+            try CanonicalJSON.encode(.object([
                 "format": .string("esurat/evidence/1"),
                 "event": .string(kind.rawValue),
-                "deliveryId": .string(delivery.uuidString.lowercased()),
-                "letterId": .string(letter.uuidString.lowercased()),
-                "letterNumber": .string(try row.decode("number", as: String?.self) ?? ""),
-                "documentSha256": .string(try row.decode("document_sha256")),
-                "senderUnitId": .string(try row.decode("sender", as: UUID.self).uuidString.lowercased()),
-                "recipientUnitId": .string(try row.decode("recipient_unit_id", as: UUID.self).uuidString.lowercased()),
-                "attempt": .number(Double(try row.decode("attempts", as: Int.self))),
-                "time": .string(formatter.string(from: now)),
-            ])
-            let bytes = try CanonicalJSON.encode(record)
-            let signature = try await blocking.run { try signer.sign(bytes, at: now) }
-            try await tx.query(
+                "deliveryId": .string(subject.deliveryID.uuidString.lowercased()),
+                "letterId": .string(subject.letterID.uuidString.lowercased()),
+                "letterNumber": .string(subject.letterNumber),
+                "documentSha256": .string(subject.documentSHA256),
+                "senderUnitId": .string(subject.senderUnitID.uuidString.lowercased()),
+                "recipientUnitId": .string(subject.recipientUnitID.uuidString.lowercased()),
+                "attempt": .number(Double(subject.attempt)),
+                "time": .string(time),
+            ]))
+        }
+        let signatures = try await blocking.run { try records.map { try signer.sign($0, at: now) } }
+        return zip(subjects, zip(records, signatures)).map { subject, signed in
+            PostgresStatement(
                 """
                 INSERT INTO delivery_evidence (delivery_id, letter_id, kind, record, signature) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (delivery_id, kind) DO NOTHING
-                """, [delivery, letter, kind.rawValue, PostgresBytes(bytes), PostgresBytes(signature)])
+                """, [subject.deliveryID, subject.letterID, kind.rawValue, PostgresBytes(signed.0), PostgresBytes(signed.1)])
         }
     }
 }

@@ -21,14 +21,30 @@ extension LetterService {
                 if case .signDocument(let capacity, let acting) = action { return (capacity, acting) } else { return nil }
             }).first else { throw ServiceError(.conflict, "The letter cannot be signed now.") }
 
-            // The signer's key, unlocked first: a wrong passphrase must not touch the number.
-            guard let keyRow = try await tx.query(
-                """
-                SELECT k.certificate_serial, k.certificate, k.private_key, r.certificate_serial IS NOT NULL AS revoked
-                FROM signing_keys k LEFT JOIN certificate_revocations r ON r.certificate_serial = k.certificate_serial
-                WHERE k.user_id = $1 ORDER BY k.created_at DESC LIMIT 1
-                """, [caller.user.id]).first
-            else {
+            // Everything the document states, and the signer's key, in one round trip. The
+            // number comes after all of it: a wrong passphrase must not touch the number, and
+            // the (unit, year) row lock it takes serialises the unit's signings until commit,
+            // so the less that happens under it the better.
+            let facts = try await tx.pipelined([
+                PostgresStatement(
+                    """
+                    SELECT k.certificate_serial, k.certificate, k.private_key, r.certificate_serial IS NOT NULL AS revoked
+                    FROM signing_keys k LEFT JOIN certificate_revocations r ON r.certificate_serial = k.certificate_serial
+                    WHERE k.user_id = $1 ORDER BY k.created_at DESC LIMIT 1
+                    """, [caller.user.id]),
+                PostgresStatement(
+                    """
+                    SELECT l.type, l.subject, l.classification_code, l.security_level, l.urgency, l.body, l.unit_id,
+                           u.code AS unit_code, u.name AS unit_name, u.number_template
+                    FROM letters l JOIN units u ON u.id = l.unit_id WHERE l.id = $1
+                    """, [id]),
+                PostgresStatement("SELECT u.full_name, u.nip, p.title FROM users u, positions p WHERE u.id = $1 AND p.id = $2", [caller.user.id, acting.positionID]),
+                PostgresStatement(
+                    "SELECT r.unit_id, r.role, u.code, u.name FROM letter_recipients r JOIN units u ON u.id = r.unit_id WHERE r.letter_id = $1 ORDER BY r.position",
+                    [id]),
+                PostgresStatement("SELECT filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
+            ])
+            guard let keyRow = facts[0].first else {
                 throw ServiceError(.unprocessable, "You have no signing key yet; make one with POST /api/v1/me/signing-key.", fields: [.init("passphrase", "no signing key")])
             }
             guard try !keyRow.decode("revoked", as: Bool.self) else {
@@ -47,13 +63,12 @@ extension LetterService {
                 throw ServiceError(.unprocessable, "The passphrase does not unlock your signing key.", fields: [.init("passphrase", "does not unlock the signing key")])
             }
 
-            // The letter's facts.
-            let letter = try await tx.query(
-                """
-                SELECT l.type, l.subject, l.classification_code, l.security_level, l.urgency, l.body, l.unit_id,
-                       u.code AS unit_code, u.name AS unit_name, u.number_template
-                FROM letters l JOIN units u ON u.id = l.unit_id WHERE l.id = $1
-                """, [id]).single()
+            let letter = try facts[1].single()
+            let signerRow = try facts[2].single()
+            let recipients = facts[3]
+            let attachments = try facts[4].map {
+                CanonicalLetterDocument.Attachment(name: try $0.decode("filename"), mediaType: try $0.decode("media_type"), size: try $0.decode("size"), sha256: try $0.decode("sha256"))
+            }
             let unitID: UUID = try letter.decode("unit_id")
             let unitCode: String = try letter.decode("unit_code")
             let jakarta = TimeZone(identifier: "Asia/Jakarta") ?? .gmt
@@ -62,6 +77,12 @@ extension LetterService {
             let now = Date()
             let parts = calendar.dateComponents([.year, .month, .day], from: now)
             let year = parts.year!, month = parts.month!, day = parts.day!
+            let template = try (try letter.decode("number_template", as: String?.self)).map { try LetterNumberTemplate($0) } ?? .standard
+            let classification = ClassificationCode(try letter.decode("classification_code"))!
+            let security = SecurityLevel(rawValue: try letter.decode("security_level")) ?? .biasa
+            func reference(_ row: PostgresRow) throws -> CanonicalLetterDocument.UnitReference {
+                .init(id: try row.decode("unit_id"), code: try row.decode("code"), name: try row.decode("name"))
+            }
 
             // The number: the row lock on (unit, year) orders concurrent signings; a rollback
             // gives the number back.
@@ -71,26 +92,8 @@ extension LetterService {
                 ON CONFLICT (unit_id, year) DO UPDATE SET last_value = letter_number_sequences.last_value + 1
                 RETURNING last_value
                 """, [unitID, year]).single().decode("last_value")
-            let template = try (try letter.decode("number_template", as: String?.self)).map { try LetterNumberTemplate($0) } ?? .standard
-            let classification = ClassificationCode(try letter.decode("classification_code"))!
-            let security = SecurityLevel(rawValue: try letter.decode("security_level")) ?? .biasa
             let number = template.format(.init(
                 classification: classification, sequence: sequence, unitCode: unitCode, year: year, month: month, securityLevel: security))
-
-            let signerRow = try await tx.query(
-                "SELECT u.full_name, u.nip, p.title FROM users u, positions p WHERE u.id = $1 AND p.id = $2",
-                [caller.user.id, acting.positionID]).single()
-            let recipients = try await tx.query(
-                "SELECT r.unit_id, r.role, u.code, u.name FROM letter_recipients r JOIN units u ON u.id = r.unit_id WHERE r.letter_id = $1 ORDER BY r.position",
-                [id])
-            func reference(_ row: PostgresRow) throws -> CanonicalLetterDocument.UnitReference {
-                .init(id: try row.decode("unit_id"), code: try row.decode("code"), name: try row.decode("name"))
-            }
-            let attachments = try await tx.query(
-                "SELECT filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]
-            ).map {
-                CanonicalLetterDocument.Attachment(name: try $0.decode("filename"), mediaType: try $0.decode("media_type"), size: try $0.decode("size"), sha256: try $0.decode("sha256"))
-            }
             let document = CanonicalLetterDocument(
                 letterID: id, number: number, date: CalendarDay(year: year, month: month, day: day)!,
                 type: LetterType(rawValue: try letter.decode("type")) ?? .suratDinas, subject: try letter.decode("subject"),
@@ -111,24 +114,34 @@ extension LetterService {
                 throw ServiceError(.unprocessable, "\(refusal)", fields: [.init("passphrase", "the signing certificate cannot sign")])
             }
 
-            try await tx.query(
-                "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5 WHERE id = $1",
-                [id, number, year, sequence, now])
-            try await self.store(id, next, on: tx)
-            try await tx.query(
-                """
-                INSERT INTO letter_documents (letter_id, document, signature, certificate_serial, signer_user_id, signer_position_id, signer_capacity, signed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """,
-                [id, PostgresBytes(bytes), PostgresBytes(signature), certificate.serialHex, caller.user.id, acting.positionID, capacity.rawValue, now])
-            for row in recipients {
-                try await tx.query(
-                    "INSERT INTO deliveries (letter_id, recipient_unit_id, role) VALUES ($1, $2, $3)",
-                    [id, try row.decode("unit_id", as: UUID.self), try row.decode("role", as: String.self)])
+            // The writes in one round trip: number, state, document, one outbox delivery per
+            // recipient (ids made here, for the evidence that follows).
+            let deliveries = try recipients.map { (id: UUID(), unitID: try $0.decode("unit_id", as: UUID.self), role: try $0.decode("role", as: String.self)) }
+            var writes = [
+                PostgresStatement(
+                    "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5 WHERE id = $1",
+                    [id, number, year, sequence, now]),
+                try self.storeStatement(id, next),
+                PostgresStatement(
+                    """
+                    INSERT INTO letter_documents (letter_id, document, signature, certificate_serial, signer_user_id, signer_position_id, signer_capacity, signed_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    """,
+                    [id, PostgresBytes(bytes), PostgresBytes(signature), certificate.serialHex, caller.user.id, acting.positionID, capacity.rawValue, now]),
+            ]
+            writes += deliveries.map {
+                PostgresStatement("INSERT INTO deliveries (id, letter_id, recipient_unit_id, role) VALUES ($1, $2, $3, $4)", [$0.id, id, $0.unitID, $0.role])
             }
-            try await Evidence.record(.submissionAcceptance, letter: id, unit: nil, pki: self.pki, blocking: self.blocking, on: tx)
-            try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
-            try await tx.query("SELECT pg_notify('deliveries', $1)", [id.uuidString])
+            let documentSHA256 = Digest.hex(try Digest.sha256(bytes))
+            writes += try await Evidence.statements(
+                .submissionAcceptance,
+                for: deliveries.map {
+                    .init(deliveryID: $0.id, letterID: id, letterNumber: number, documentSHA256: documentSHA256, senderUnitID: unitID, recipientUnitID: $0.unitID, attempt: 0)
+                },
+                pki: self.pki, blocking: self.blocking)
+            writes += try self.auditStatements(actions, letter: id, caller: caller, request: request)
+            writes.append(PostgresStatement("SELECT pg_notify('deliveries', $1)", [id.uuidString]))
+            _ = try await tx.pipelined(writes)
         }
         return try await letter(id, caller: caller)
     }

@@ -219,30 +219,37 @@ public final class LetterService: Sendable {
 
     /// The letter, when the caller may see it; 404 otherwise (its existence does not leak).
     public func letter(_ id: UUID, caller: IdentityService.Authenticated) async throws -> LetterRecord {
-        let rows = try await pool.query(
-            """
-            SELECT id, unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, version,
-                   number, signed_at, workflow_state FROM letters WHERE id = $1
-            """, [id])
-        guard let row = rows.first else { throw ServiceError.notFound("The letter") }
+        // One round trip for the letter and its parts (pipeline); visibility is decided on
+        // the letter row before any of the rest is used.
+        let results = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                PostgresStatement(
+                    """
+                    SELECT id, unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, version,
+                           number, signed_at, workflow_state FROM letters WHERE id = $1
+                    """, [id]),
+                PostgresStatement("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]),
+                PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
+                PostgresStatement(
+                    """
+                    SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
+                    FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
+                    """, [id.uuidString]),
+            ])
+        }
+        guard let row = try results[0].get().first else { throw ServiceError.notFound("The letter") }
         let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
         let security = SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa
         let unitID: UUID = try row.decode("unit_id")
         guard Self.mayRead(caller: caller, unitID: unitID, security: security, state: state) else { throw ServiceError.notFound("The letter") }
-        let recipients = try await pool.query("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]).map {
+        let recipients = try results[1].get().map {
             LetterRecord.Recipient(unitID: try $0.decode("unit_id"), role: try $0.decode("role"))
         }
-        let attachments = try await pool.query(
-            "SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]
-        ).map {
+        let attachments = try results[2].get().map {
             AttachmentRecord(id: try $0.decode("id"), filename: try $0.decode("filename"), mediaType: try $0.decode("media_type"),
                              size: try $0.decode("size"), sha256: try $0.decode("sha256"))
         }
-        let history = try await pool.query(
-            """
-            SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
-            FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
-            """, [id.uuidString]).map {
+        let history = try results[3].get().map {
             LetterRecord.HistoryEntry(
                 at: try $0.decode("occurred_at"), action: try $0.decode("action"), actorUserID: try $0.decode("actor_user_id"),
                 actingPositionID: try $0.decode("acting_position_id"), actingCapacity: try $0.decode("acting_capacity"), note: try $0.decode("note"))
@@ -397,7 +404,12 @@ public final class LetterService: Sendable {
 
     /// Writes the workflow state and the columns the queues read from it.
     func store(_ id: UUID, _ state: LetterWorkflowState, on tx: PostgresConnection) async throws {
-        try await tx.query(
+        let update = try storeStatement(id, state)
+        try await tx.query(update.query, update.binds)
+    }
+
+    func storeStatement(_ id: UUID, _ state: LetterWorkflowState) throws -> PostgresStatement {
+        PostgresStatement(
             """
             UPDATE letters SET status = $2, workflow_state = $3, waiting_position_id = $4, escalation_position_id = $5,
                    step_deadline = $6, escalated = $7, updated_at = now() WHERE id = $1
@@ -462,11 +474,19 @@ public final class LetterService: Sendable {
     }
 
     func audit(_ actions: [WorkflowAction], letter: UUID, caller: IdentityService.Authenticated, request: RequestInfo, on tx: PostgresConnection) async throws {
+        for insert in try auditStatements(actions, letter: letter, caller: caller, request: request) {
+            try await tx.query(insert.query, insert.binds)
+        }
+    }
+
+    func auditStatements(_ actions: [WorkflowAction], letter: UUID, caller: IdentityService.Authenticated, request: RequestInfo) throws -> [PostgresStatement] {
+        var statements: [PostgresStatement] = []
         for case .audit(let action, let acting, let note) in actions {
-            try await AuditLog.append(
+            statements.append(try AuditLog.statement(
                 .init(action, objectType: "letter", objectID: letter.uuidString, actorUserID: caller.user.id, actingPosition: acting,
                       details: note.map { ["note": $0] } ?? [:]),
-                request: request, on: tx)
+                request: request))
         }
+        return statements
     }
 }

@@ -28,7 +28,13 @@ public enum AuditLog {
     }
 
     public static func append(_ event: Event, request: RequestInfo, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        let insert = try statement(event, request: request)
+        try await connection.query(insert.query, insert.binds)
+    }
+
+    /// The insert of `event`, for a pipelined batch of a transaction's writes.
+    public static func statement(_ event: Event, request: RequestInfo) throws -> PostgresStatement {
+        PostgresStatement(
             """
             INSERT INTO audit_events (actor_user_id, acting_position_id, acting_capacity, action, object_type, object_id,
                                       client_address, request_id, details)

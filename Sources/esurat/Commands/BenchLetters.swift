@@ -46,7 +46,7 @@ struct BenchLetters: AsyncParsableCommand {
         let password = "bench-\(tag)-password"
         _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).tu", password: password, unitID: unit, roles: [.clerk, .official], positionID: tu)
         _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kabid", password: password, unitID: unit, roles: [.official], positionID: kabid)
-        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: "198001012005011001")
+        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999)))
 
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
@@ -62,28 +62,25 @@ struct BenchLetters: AsyncParsableCommand {
         _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
         let draft = #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.uuidString.lowercased())", "role": "to"}], "signerPositionId": "\#(head.uuidString.lowercased())", "reviewerPositionIds": ["\#(kabid.uuidString.lowercased())"]}"#
 
-        print("esurat bench letters: \(clients) clients, \(seconds) s, draft → submit → approve → sign over HTTP")
-        let started = ContinuousClock.now
-        let deadline = started + .seconds(seconds)
-        let letters = try await withThrowingTaskGroup(of: Int.self) { tasks in
-            for _ in 0..<clients {
-                tasks.addTask {
-                    var done = 0
-                    while ContinuousClock.now < deadline {
-                        let id = try await api.post("/api/v1/letters", token: drafter, json: draft)["id"] as? String ?? ""
-                        _ = try await api.post("/api/v1/letters/\(id)/submit", token: drafter)
-                        _ = try await api.post("/api/v1/letters/\(id)/review", token: reviewer, json: #"{"decision": "approve"}"#)
-                        let signed = try await api.post("/api/v1/letters/\(id)/sign", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
-                        guard signed["number"] != nil else { throw ValidationError("signing failed: \(signed)") }
-                        done += 1
-                    }
-                    return done
-                }
-            }
-            return try await tasks.reduce(0, +)
+        // The clients are wrk connections driven by a Lua script, one connection per wrk
+        // thread so each keeps its own letter's state: a client in this process (URLSession)
+        // cost more CPU than the server it measured on these two cores.
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw ValidationError("wrk is not installed: apt-get install -y wrk")
         }
-        let elapsed = ContinuousClock.now - started
-        let rate = Double(letters) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("esurat-bench-letters-\(tag).lua")
+        try Self.wrkScript(drafter: drafter, reviewer: reviewer, signer: signer, draft: draft, passphrase: "frasa-sandi-uji")
+            .write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        print("esurat bench letters: \(clients) clients, \(seconds) s, draft → submit → approve → sign over HTTP (wrk + Lua)")
+        let outcome = try await ChildProcess.runDetached(
+            [wrk, "-t\(clients)", "-c\(clients)", "-d\(seconds)s", "-s", script.path, "http://127.0.0.1:\(port)"])
+        let summary = outcome.output.split(separator: "\n").first { $0.hasPrefix("LETTERS ") }?.split(separator: " ") ?? []
+        guard summary.count == 4, let letters = Int(summary[1]), let failures = Int(summary[2]), let elapsed = Double(summary[3]) else {
+            throw ValidationError("wrk printed no letter count: \(outcome.output)")
+        }
+        guard failures == 0 else { throw ValidationError("\(failures) requests failed during the run: \(outcome.output)") }
+        let rate = Double(letters) / elapsed
         await group.triggerGracefulShutdown()
         _ = try? await server.value
 
@@ -96,11 +93,64 @@ struct BenchLetters: AsyncParsableCommand {
         components.path = "/esurat_tpcb"
         let tpcbURL = components.string ?? url
         _ = try await ChildProcess.runDetached([pgbench, "-i", "-q", "-s", "10", tpcbURL])
-        let outcome = try await ChildProcess.runDetached([pgbench, "-n", "-c", "\(clients)", "-j", "2", "-T", "\(seconds)", tpcbURL])
-        let tps = outcome.output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.flatMap { Double($0.dropFirst(6).prefix { $0 != " " }) } ?? 0
-        print(String(format: "letters: %.1f/s (%d in %.1f s); pgbench TPC-B (scale 10): %.0f tps; ratio %.3f×", rate, letters, Double(elapsed.components.seconds), tps, tps > 0 ? rate / tps : 0))
+        let tpcb = try await ChildProcess.runDetached([pgbench, "-n", "-c", "\(clients)", "-j", "2", "-T", "\(seconds)", tpcbURL])
+        let tps = tpcb.output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.flatMap { Double($0.dropFirst(6).prefix { $0 != " " }) } ?? 0
+        print(String(format: "letters: %.1f/s (%d in %.1f s); pgbench TPC-B (scale 10): %.0f tps; ratio %.3f×", rate, letters, elapsed, tps, tps > 0 ? rate / tps : 0))
         await runtime.shutdown()
         try? await embedded?.stop()
+    }
+}
+
+extension BenchLetters {
+    /// One letter at a time per connection: create, submit, approve, sign; the id comes from
+    /// the create answer. `done` prints "LETTERS signed failures seconds".
+    static func wrkScript(drafter: String, reviewer: String, signer: String, draft: String, passphrase: String) -> String {
+        """
+        local drafter, reviewer, signer = "\(drafter)", "\(reviewer)", "\(signer)"
+        local draft = [==[\(draft)]==]
+        local sign = [==[{"passphrase": "\(passphrase)"}]==]
+        local approve = [==[{"decision": "approve"}]==]
+        local step, id = 0, nil
+        signed, failures = 0, 0
+        local threads = {}
+        function setup(thread) table.insert(threads, thread) end
+        local function post(path, token, body)
+          local headers = { ["Authorization"] = "Bearer " .. token }
+          if body then headers["Content-Type"] = "application/json" end
+          return wrk.format("POST", path, headers, body)
+        end
+        function request()
+          if step == 0 then return post("/api/v1/letters", drafter, draft)
+          elseif step == 1 then return post("/api/v1/letters/" .. id .. "/submit", drafter, nil)
+          elseif step == 2 then return post("/api/v1/letters/" .. id .. "/review", reviewer, approve)
+          else return post("/api/v1/letters/" .. id .. "/sign", signer, sign) end
+        end
+        function response(status, headers, body)
+          if status >= 300 then
+            failures = failures + 1
+            io.stderr:write("HTTP " .. status .. " at step " .. step .. ": " .. body .. "\\n")
+            step = 0
+            return
+          end
+          if step == 0 then
+            id = string.match(body, '"id"%s*:%s*"([%x%-]+)"')
+            step = 1
+          elseif step == 3 then
+            signed = signed + 1
+            step = 0
+          else
+            step = step + 1
+          end
+        end
+        function done(summary, latency, requests)
+          local total, failed = 0, 0
+          for _, thread in ipairs(threads) do
+            total = total + thread:get("signed")
+            failed = failed + thread:get("failures")
+          end
+          io.write(string.format("LETTERS %d %d %.3f\\n", total, failed, summary.duration / 1e6))
+        end
+        """
     }
 }
 
