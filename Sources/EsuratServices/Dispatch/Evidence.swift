@@ -49,9 +49,7 @@ public enum Evidence {
         if subjects.isEmpty { return [] }
         let signer = try pki.evidenceSigner()
         let now = Date()
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let time = formatter.string(from: now)
+        let time = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(now)
         let records = try subjects.map { subject in
             try CanonicalJSON.encode(.object([
                 "format": .string("esurat/evidence/1"),
