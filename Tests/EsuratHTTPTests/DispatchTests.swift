@@ -104,6 +104,55 @@ import Testing
         #expect(try await test.pool.query("SELECT attempts FROM deliveries").single().decode("attempts", as: Int.self) == 2)
     }
 
+    @Test func aLostLeaseChangesNothingInABatchEither() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        _ = try await Self.outbox(test, letters: 2, recipients: 3)
+        let first = Self.worker(test) { $0.lease = .seconds(1) }
+        let claims = try await first.claim()
+        #expect(claims.count == 6)
+        try await Task.sleep(for: .milliseconds(1500))
+        let second = Self.worker(test)
+        #expect(try await second.drainOnce() == 6)
+        // The late batch completes nothing: no second inbox entry, evidence or audit event.
+        await first.deliver(batch: claims)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 6)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM delivery_evidence WHERE kind = 'ContentConsignment'").single().decode("n", as: Int.self) == 6)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action = 'delivery.consigned'").single().decode("n", as: Int.self) == 6)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status = 'delivered'").single().decode("n", as: Int.self) == 2)
+    }
+
+    @Test func aSilentWorkersLeasesAreReclaimedBeforeTheyExpireAndLiveOnesAreRenewed() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        _ = try await Self.outbox(test, letters: 1, recipients: 4)
+        // Both hold leases far longer than the test; only the heartbeat can free them.
+        let silent = Self.worker(test) { $0.lease = .seconds(600); $0.heartbeat = .milliseconds(200); $0.batchSize = 2 }
+        let live = Self.worker(test) { $0.lease = .seconds(600); $0.heartbeat = .milliseconds(200); $0.batchSize = 2 }
+        try await silent.beat()
+        try await live.beat()
+        let silentClaims = try await silent.claim()
+        let liveClaims = try await live.claim()
+        #expect(silentClaims.count == 2 && liveClaims.count == 2)
+        // The live worker keeps beating; the silent one stops. After three beats the live
+        // worker's beat expires the silent worker's leases, and its own stay renewed.
+        for _ in 0..<5 {
+            try await Task.sleep(for: .milliseconds(200))
+            try await live.beat()
+        }
+        let stopped = try await test.pool.query("SELECT stop_reason FROM dispatch_workers WHERE owner = $1", [silent.configuration.owner]).single()
+        #expect(try stopped.decode("stop_reason", as: String?.self) == "heartbeat_lost")
+        let liveLeases = try await test.pool.query(
+            "SELECT count(*) AS n FROM deliveries WHERE lease_owner = $1 AND lease_expires_at > now() + interval '500 seconds'", [live.configuration.owner]).single()
+        #expect(try liveLeases.decode("n", as: Int.self) == 2)
+        // The reclaimed deliveries go to the next claim; the late silent worker's completion is fenced off.
+        await live.deliver(batch: liveClaims)
+        #expect(try await live.drainOnce() == 2)
+        await silent.deliver(batch: silentClaims)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 4)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'").single().decode("n", as: Int.self) == 4)
+    }
+
     @Test func anInactiveUnitRetriesDeadLettersAndIsDeliveredAfterRequeue() async throws {
         let test = try await TestApp.make()
         defer { test.close() }

@@ -43,10 +43,16 @@ public enum Evidence {
         }
     }
 
-    /// The signed records of `kind` for `subjects`, as inserts for the caller's transaction.
-    /// All records are signed in one trip to the blocking pool.
-    static func statements(_ kind: Kind, for subjects: [Subject], pki: PKIService, blocking: BlockingWork) async throws -> [PostgresStatement] {
-        if subjects.isEmpty { return [] }
+    /// Records and their signatures, as parallel arrays (for `unnest` in one statement).
+    struct SignedRecords: Sendable {
+        var deliveryIDs: [UUID]
+        var records: [PostgresBytes]
+        var signatures: [PostgresBytes]
+    }
+
+    /// The records of `kind` for `subjects`, signed in one trip to the blocking pool.
+    static func sign(_ kind: Kind, for subjects: [Subject], pki: PKIService, blocking: BlockingWork) async throws -> SignedRecords {
+        if subjects.isEmpty { return SignedRecords(deliveryIDs: [], records: [], signatures: []) }
         let signer = try pki.evidenceSigner()
         let now = Date()
         let time = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(now)
@@ -65,12 +71,18 @@ public enum Evidence {
             ]))
         }
         let signatures = try await blocking.run { try records.map { try signer.sign($0, at: now) } }
-        return zip(subjects, zip(records, signatures)).map { subject, signed in
+        return SignedRecords(deliveryIDs: subjects.map(\.deliveryID), records: records.map(PostgresBytes.init), signatures: signatures.map(PostgresBytes.init))
+    }
+
+    /// The signed records of `kind` for `subjects`, as inserts for the caller's transaction.
+    static func statements(_ kind: Kind, for subjects: [Subject], pki: PKIService, blocking: BlockingWork) async throws -> [PostgresStatement] {
+        let signed = try await sign(kind, for: subjects, pki: pki, blocking: blocking)
+        return signed.deliveryIDs.indices.map { index in
             PostgresStatement(
                 """
                 INSERT INTO delivery_evidence (delivery_id, letter_id, kind, record, signature) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (delivery_id, kind) DO NOTHING
-                """, [subject.deliveryID, subject.letterID, kind.rawValue, PostgresBytes(signed.0), PostgresBytes(signed.1)])
+                """, [signed.deliveryIDs[index], subjects[index].letterID, kind.rawValue, signed.records[index], signed.signatures[index]])
         }
     }
 }
