@@ -45,8 +45,8 @@ public final class DispatchWorker: Service, Sendable {
     private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
     private let workersAlive = Gauge(label: "esurat_dispatch_workers_alive")
     private let leasesReclaimed = Counter(label: "esurat_dispatch_leases_reclaimed_total")
-    /// When the queue gauges were last read: the aggregate scans the queue, so it runs at
-    /// most once a second, not before every batch.
+    /// When the queue gauges were last read and expired leases reclaimed: both scan, so they
+    /// run at most once a second, not before every batch.
     private let queueRecordedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(pool: PostgresPool, evidence: (pki: PKIService, blocking: BlockingWork)?, configuration: Configuration = .init(), logger: Logger) {
@@ -83,6 +83,7 @@ public final class DispatchWorker: Service, Sendable {
         let heartbeat = Task { [configuration] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: configuration.heartbeat)
+                if Task.isCancelled { break }
                 do { try await self.beat() } catch {
                     self.logger.warning("heartbeat failed", metadata: ["error": "\(type(of: error))"])
                 }
@@ -135,7 +136,6 @@ public final class DispatchWorker: Service, Sendable {
             ])
         }
         if results[2].affectedRows > 0 {
-            leasesReclaimed.increment(by: results[2].affectedRows)
             logger.notice("expired the leases of workers whose heartbeat stopped", metadata: ["leases": "\(results[2].affectedRows)"])
         }
         workersAlive.record(try results[3].single().decode("alive", as: Int.self))
@@ -150,7 +150,10 @@ public final class DispatchWorker: Service, Sendable {
             last = now
             return true
         }
-        if due { try? await recordQueue() }
+        if due {
+            try? await recordQueue()
+            if let reclaimed = try? await reclaimExpiredLeases(), reclaimed > 0 { leasesReclaimed.increment(by: reclaimed) }
+        }
         let claims = try await claim()
         if !claims.isEmpty { await deliver(batch: claims) }
         return claims.count
@@ -169,29 +172,36 @@ public final class DispatchWorker: Service, Sendable {
         oldestLeaseAge.record(try row.decode("lease_age", as: Double.self))
     }
 
-    /// Leases up to a batch: expired leases first (their worker died or hung), then ready
-    /// deliveries in order. Two CTEs rather than one OR, so each uses its partial index and
-    /// the claim stays an index scan however many delivered rows the table holds.
+    /// Leases up to a batch of ready deliveries, oldest first. Expired leases are not looked
+    /// for here: once a second ``drainOnce()`` puts them back in the ready state, so the
+    /// claim is one scan of the ready index, not also a walk over every lease that ever expired.
     func claim() async throws -> [Claim] {
         let leaseSeconds = Double(configuration.lease.components.seconds)
         return try await pool.query(
             """
-            WITH expired AS (
-                SELECT id FROM deliveries WHERE state = 'leased' AND lease_expires_at < now()
-                ORDER BY lease_expires_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-            ready AS (
-                SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-            chosen AS (SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT $3)
             UPDATE deliveries d SET state = 'leased', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
                    attempts = d.attempts + 1
-            FROM chosen WHERE d.id = chosen.id
+            FROM (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
+            WHERE d.id = chosen.id
             RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts
             """, [configuration.owner, leaseSeconds, configuration.batchSize]
         ).map {
             Claim(id: try $0.decode("id"), letterID: try $0.decode("letter_id"), unitID: try $0.decode("recipient_unit_id"),
                   role: try $0.decode("role"), attempt: try $0.decode("attempts"))
         }
+    }
+
+    /// Puts deliveries whose lease ran out back in the ready state (their worker died, hung
+    /// or lost its heartbeat); their attempt count stays, so the late worker's fenced
+    /// completion finds nothing. Returns how many.
+    @discardableResult
+    public func reclaimExpiredLeases() async throws -> Int {
+        try await pool.query(
+            """
+            UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = now()
+            WHERE id IN (SELECT id FROM deliveries WHERE state = 'leased' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED)
+            """).affectedRows
     }
 
     /// Delivers a claimed batch in one transaction of a few round trips: one statement

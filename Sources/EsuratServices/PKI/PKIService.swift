@@ -112,9 +112,13 @@ public final class PKIService: Sendable {
     }
 
     /// The signer of delivery evidence: the server's evidence key with the TSA.
+    /// The signer of delivery evidence: CAdES-BES with signing time, no time-stamp token. The
+    /// record states its own event time (as EN 319 522 evidence does) and is signed by the
+    /// server; a token from the server's own TSA would add a second signature by the same
+    /// operator and no independent proof of time, at twice the signing cost per delivery.
     func evidenceSigner() throws -> CMSSigner {
         let authority = try authority()
-        return CMSSigner(certificate: authority.evidence.certificate, key: authority.evidence.key, chain: [], timestampAuthority: authority.tsa)
+        return CMSSigner(certificate: authority.evidence.certificate, key: authority.evidence.key, chain: [], timestampAuthority: nil)
     }
 
     static func makeAuthority(organization: String, passphrase: String) throws -> [(String, String, String)] {

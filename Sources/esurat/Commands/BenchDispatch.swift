@@ -1,0 +1,235 @@
+import ArgumentParser
+import EsuratDomain
+import EsuratHTTP
+import EsuratPostgres
+import EsuratServices
+import Foundation
+import Logging
+import Prometheus
+
+/// The dispatch worker's drain rate with 1, 2, 4… `esurat worker` processes, beside PyPI
+/// pgqueuer draining the same number of no-op jobs on the same cluster; then sign → inbox
+/// latency on an idle system.
+struct BenchDispatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Deliveries/s draining a queue with 1, 2 and 4 worker processes, beside pgqueuer; sign → inbox latency p50/p99.")
+
+    @Option(name: .long, help: "Deliveries queued per run (letters × 61 recipient units).")
+    var deliveries: Int = 50_000
+
+    @Option(name: .long, help: "Worker process counts to measure, comma-separated.")
+    var workers: String = "1,2,4"
+
+    @Option(name: .long, help: "Deliveries a worker claims at once.")
+    var batchSize: Int = 50
+
+    @Option(name: .long, help: "Letters signed one at a time for the latency figures.")
+    var latencySamples: Int = 200
+
+    @Flag(name: .long, help: "Do not run the pgqueuer comparison (it needs python3-venv and PyPI).")
+    var skipPgqueuer = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    /// The Kabupaten in the issue: 61 OPDs receive each letter.
+    static let recipientUnits = 61
+
+    func run() async throws {
+        LoggingBootstrap.once(level: .warning)
+        let logger = Logger(label: "esurat.bench")
+        let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ (1...32).contains($0) }) else { throw ValidationError("--workers: counts from 1 to 32, e.g. 1,2,4") }
+        let (url, embedded) = try await database.resolve(logger: logger)
+        var local = database
+        local.databaseURL = url
+        let runtime = try await Runtime.start(database: local, logger: logger)
+        try await runtime.bootstrapAdmin()
+        let pool = runtime.pool
+        let services = runtime.httpServices(metrics: .init())
+
+        // A sending Dinas with a head who signs, and 61 receiving units.
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let unit: UUID = try await pool.query("INSERT INTO units (code, name, kind) VALUES ($1, 'Dinas Uji Kirim', 'opd') RETURNING id", ["KIRIM-\(tag)"]).single().decode("id")
+        let head: UUID = try await pool.query("INSERT INTO positions (unit_id, title, is_head) VALUES ($1, 'Kepala Dinas Uji Kirim', true) RETURNING id", [unit]).single().decode("id")
+        let recipients: [UUID] = try await pool.query(
+            """
+            INSERT INTO units (code, name, kind) SELECT 'TERIMA-' || $1 || '-' || g, 'Dinas Penerima ' || g, 'opd' FROM generate_series(1, $2) g RETURNING id
+            """, [tag, Self.recipientUnits]).map { try $0.decode("id") }
+        let password = "bench-\(tag)-password"
+        _ = try await runtime.organisation.insertUserForBenchmark(
+            username: "kirim.\(tag)", password: password, unitID: unit, roles: [.clerk, .official], positionID: head,
+            nip: String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999)))
+        let session = try await runtime.identity.login(username: "kirim.\(tag)", password: password, request: .local)
+        let signer = try await runtime.identity.authenticate(bearer: session.token)
+        _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: "frasa-sandi-uji", request: .local)
+
+        func signLetter(to units: [UUID]) async throws -> UUID {
+            let draft = LetterDraft(
+                type: "surat_edaran", subject: "Uji pengiriman", classificationCode: "000.1", securityLevel: "biasa", urgency: "segera",
+                body: "Surat edaran untuk uji pengiriman.", recipients: units.map { ($0, "to") }, signerPositionID: head, reviewerPositionIDs: [])
+            let letter = try await services.letters.create(draft, caller: signer, request: .local)
+            _ = try await services.letters.submit(letter.id, caller: signer, request: .local)
+            _ = try await services.letters.sign(letter.id, passphrase: "frasa-sandi-uji", caller: signer, request: .local)
+            return letter.id
+        }
+        // One real signed letter to all 61; the runs queue copies of it.
+        let template = try await signLetter(to: recipients)
+        try await pool.query("UPDATE deliveries SET state = 'delivered' WHERE letter_id = $1", [template])
+
+        let esurat = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        print("esurat bench dispatch: \(deliveries) deliveries per run (\(Self.recipientUnits) recipient units per letter), batch \(batchSize)")
+        var rates: [Int: Double] = [:]
+        var sequenceOffset = 1_000_000
+        for count in counts {
+            let started = Date()
+            let processes = try (0..<count).map { _ in try Self.startWorker(esurat, url: url, dataDir: database.dataDir, batchSize: batchSize) }
+            defer { for process in processes where process.isRunning { process.terminate() } }
+            // Ready when each has beaten its first heartbeat.
+            while try await pool.query("SELECT count(*) AS n FROM dispatch_workers WHERE stopped_at IS NULL AND started_at >= $1", [started]).single().decode("n", as: Int.self) < count {
+                guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process exited early") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let letters = (deliveries + Self.recipientUnits - 1) / Self.recipientUnits
+            let clock = ContinuousClock()
+            let queuedAt = clock.now
+            let clones: [UUID] = try await Self.queueCopies(of: template, letters: letters, to: recipients, sequenceOffset: sequenceOffset, pool: pool)
+            sequenceOffset += letters
+            let total = clones.count * recipients.count
+            while try await pool.query(
+                "SELECT count(*) AS n FROM deliveries WHERE letter_id = ANY($1) AND state <> 'delivered'", [clones]).single().decode("n", as: Int.self) > 0 {
+                guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process died during the run") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let elapsed = Self.seconds(clock.now - queuedAt)
+            let inboxed: Int = try await pool.query("SELECT count(*) AS n FROM inbox_entries WHERE letter_id = ANY($1)", [clones]).single().decode("n")
+            guard inboxed == total else { throw ValidationError("\(inboxed) inbox entries for \(total) deliveries") }
+            for process in processes { process.terminate() }
+            for process in processes { process.waitUntilExit() }
+            rates[count] = Double(total) / elapsed
+            print(String(format: "  esurat worker ×%d: %d deliveries in %.2f s = %.0f deliveries/s (each with its inbox entry, signed evidence and audit event)",
+                         count, total, elapsed, Double(total) / elapsed))
+            try await pool.withConnection { try await $0.runScript("VACUUM ANALYZE deliveries") }
+        }
+
+        if !skipPgqueuer {
+            let python = try await Self.pgqueuerPython(dataDir: database.dataDir)
+            guard let script = Self.pgqueuerScript() else { throw ValidationError("deploy/bench/pgqueuer_drain.py not found") }
+            if try await pool.query("SELECT 1 FROM pg_database WHERE datname = 'esurat_pgqueuer'").isEmpty {
+                try await pool.withConnection { try await $0.runScript("CREATE DATABASE esurat_pgqueuer") }
+            }
+            guard var components = URLComponents(string: url) else { throw ValidationError("cannot read the database URL") }
+            components.path = "/esurat_pgqueuer"
+            for count in counts {
+                let outcome = try await ChildProcess.runDetached([python, script, components.string ?? url, "\(deliveries)", "\(count)", "10"])
+                guard let line = outcome.output.split(separator: "\n").first(where: { $0.hasPrefix("PGQUEUER ") }) else {
+                    throw ValidationError("pgqueuer printed no result: \(outcome.output)")
+                }
+                let fields = line.split(separator: " ")
+                guard fields.count == 5, let seconds = Double(fields[3]), let done = Int(fields[4]), done == deliveries else {
+                    throw ValidationError("pgqueuer did not drain its queue: \(line)")
+                }
+                let rate = Double(deliveries) / seconds
+                let ours = rates[count] ?? 0
+                print(String(format: "  pgqueuer ×%d (no-op jobs, batch 10): %d jobs in %.2f s = %.0f jobs/s; esurat/pgqueuer = %.2f×",
+                             count, deliveries, seconds, rate, ours / rate))
+            }
+        }
+
+        // Latency on an idle system: one worker in-process, one letter at a time to one unit;
+        // the inbox notification marks the moment the entry committed.
+        let notifications = try await pool.listen(on: "inbox")
+        var iterator = notifications.makeAsyncIterator()
+        let worker = DispatchWorker(pool: pool, evidence: (runtime.pki, runtime.blocking), logger: logger)
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        var signing: [Double] = [], dispatch: [Double] = []
+        let clock = ContinuousClock()
+        for index in 0..<latencySamples {
+            let draft = LetterDraft(
+                type: "nota_dinas", subject: "Uji latensi \(index)", classificationCode: "000.1", securityLevel: "biasa", urgency: "biasa",
+                body: "Isi.", recipients: [(recipients[index % recipients.count], "to")], signerPositionID: head, reviewerPositionIDs: [])
+            let letter = try await services.letters.create(draft, caller: signer, request: .local)
+            _ = try await services.letters.submit(letter.id, caller: signer, request: .local)
+            let before = clock.now
+            _ = try await services.letters.sign(letter.id, passphrase: "frasa-sandi-uji", caller: signer, request: .local)
+            let signed = clock.now
+            let wanted = letter.id.uuidString.lowercased()
+            while let note = try await iterator.next(), !note.payload.hasSuffix(wanted) {}
+            signing.append(Self.seconds(signed - before) * 1000)
+            dispatch.append(Self.seconds(clock.now - before) * 1000)
+        }
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        print(String(format: "  sign → inbox (idle, %d letters): p50 %.1f ms, p99 %.1f ms (the signing request alone: p50 %.1f ms, p99 %.1f ms)",
+                     latencySamples, percentile(dispatch, 0.5), percentile(dispatch, 0.99), percentile(signing, 0.5), percentile(signing, 0.99)))
+        running.cancel()
+        _ = try? await running.value
+        await runtime.shutdown()
+        try? await embedded?.stop()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func startWorker(_ esurat: String, url: String, dataDir: String, batchSize: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: esurat)
+        process.arguments = ["worker", "--database-url", url, "--data-dir", dataDir, "--pool-size", "4", "--batch-size", "\(batchSize)", "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Queues `letters` copies of the signed template (document and signature included),
+    /// each to every recipient, in one statement: the workers see the whole queue at once.
+    static func queueCopies(of template: UUID, letters: Int, to recipients: [UUID], sequenceOffset: Int, pool: PostgresPool) async throws -> [UUID] {
+        try await pool.query(
+            """
+            WITH copies AS (
+                INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level, urgency,
+                                     body, status, version, workflow_id, workflow_state, number, number_year, number_sequence, signed_at)
+                SELECT unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level, urgency,
+                       body, status, version, workflow_id, workflow_state, number || '-' || g, number_year, $3 + g, signed_at
+                FROM letters, generate_series(1, $2) g WHERE id = $1
+                RETURNING id),
+            documents AS (
+                INSERT INTO letter_documents (letter_id, document, signature, certificate_serial, signer_user_id, signer_position_id, signer_capacity, signed_at)
+                SELECT copies.id, d.document, d.signature, d.certificate_serial, d.signer_user_id, d.signer_position_id, d.signer_capacity, d.signed_at
+                FROM copies, letter_documents d WHERE d.letter_id = $1),
+            queued AS (
+                INSERT INTO deliveries (letter_id, recipient_unit_id, role)
+                SELECT copies.id, r.id, 'to' FROM copies, unnest($4::uuid[]) AS r(id))
+            SELECT id, pg_notify('deliveries', id::text) FROM copies
+            """, [template, letters, sequenceOffset, recipients]
+        ).map { try $0.decode("id") }
+    }
+
+    /// A virtualenv with pgqueuer under the data directory, made on first use.
+    static func pgqueuerPython(dataDir: String) async throws -> String {
+        let venv = URL(fileURLWithPath: dataDir).standardizedFileURL.appendingPathComponent("bench-venv").path
+        let python = venv + "/bin/python"
+        if !FileManager.default.isExecutableFile(atPath: python) {
+            let made = try await ChildProcess.runDetached(["/usr/bin/python3", "-m", "venv", venv])
+            guard made.status == 0 else { throw ValidationError("python3 -m venv failed (apt-get install -y python3-venv): \(made.output)") }
+        }
+        let installed = try await ChildProcess.runDetached([python, "-m", "pip", "install", "--quiet", "pgqueuer==1.6.0", "asyncpg"])
+        guard installed.status == 0 else { throw ValidationError("pip install pgqueuer failed: \(installed.output)") }
+        return python
+    }
+
+    static func pgqueuerScript() -> String? {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var candidates = [FileManager.default.currentDirectoryPath + "/deploy/bench/pgqueuer_drain.py"]
+        var directory = binary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(directory.appendingPathComponent("deploy/bench/pgqueuer_drain.py").path)
+            directory = directory.deletingLastPathComponent()
+        }
+        return candidates.first(where: FileManager.default.fileExists(atPath:))
+    }
+}
