@@ -94,7 +94,8 @@ public enum HTTPServer {
             workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)),
             classifications: ClassificationHandlers(classifications: ClassificationService(pool: services.pool)),
             deliveries: DeliveryHandlers(pool: services.pool),
-            inbox: InboxHandlers(inbox: InboxService(pool: services.pool, pki: services.pki, blocking: services.blocking)),
+            inbox: InboxHandlers(
+                inbox: InboxService(pool: services.pool, pki: services.pki, blocking: services.blocking), dispositions: DispositionService(pool: services.pool)),
             dispositions: DispositionHandlers(dispositions: DispositionService(pool: services.pool)))
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.

@@ -2,6 +2,7 @@ import EsuratDomain
 import EsuratServices
 import EsuratPostgres
 import Foundation
+import OpenAPIRuntime
 
 /// Workflow definitions.
 struct WorkflowHandlers: Sendable {
@@ -87,6 +88,7 @@ struct DeliveryHandlers: Sendable {
 /// The inbox.
 struct InboxHandlers: Sendable {
     let inbox: InboxService
+    let dispositions: DispositionService
 
     static func item(_ entry: InboxService.Entry) -> Components.Schemas.InboxItem {
         .init(
@@ -104,7 +106,16 @@ struct InboxHandlers: Sendable {
     }
 
     func getInboxEntry(_ input: Operations.GetInboxEntry.Input) async throws -> Operations.GetInboxEntry.Output {
-        .ok(.init(body: .json(Self.item(try await inbox.entry(try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller())))))
+        let caller = try RequestScope.caller()
+        let view = try await inbox.view(try Wire.uuid(input.path.entryId, field: "entryId"), caller: caller)
+        let nodes = try await dispositions.visible(entry: view.entry.id, caller: caller)
+        let document = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(view.document))
+        return .ok(.init(body: .json(.init(
+            value1: Self.item(view.entry),
+            value2: .init(
+                document: .init(additionalProperties: document), documentSha256: view.documentSHA256,
+                signatureUrl: "/api/v1/letters/\(Wire.id(view.entry.letterID))/signature",
+                attachments: view.attachments.map(LetterHandlers.attachment), dispositions: nodes.map(DispositionHandlers.node))))))
     }
 
     func registerInboxEntry(_ input: Operations.RegisterInboxEntry.Input) async throws -> Operations.RegisterInboxEntry.Output {

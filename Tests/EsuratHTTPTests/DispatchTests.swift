@@ -236,6 +236,11 @@ import Testing
             #expect(try await client.send(.get, "/api/v1/inbox/\(entry)", token: tu).status == .notFound)
             let secret = try await inbox(camat, "?state=new").first?["id"] as? String ?? ""
             #expect(try await client.send(.get, "/api/v1/inbox/\(secret)", token: clerk).status == .notFound)
+            // The letters themselves: the clerk reads the ordinary one, the Rahasia one only the head.
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[0])/document", token: clerk).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[1])", token: clerk).status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[1])/document", token: clerk).status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[1])/document", token: camat).status == .ok)
             let second = try await client.send(.post, "/api/v1/inbox/\(secret)/register", token: camat)
             #expect(try second.json()["agendaNumber"] as? Int == 2)
             // The sender sees each recipient's delivery and acceptance.
@@ -342,6 +347,30 @@ import Testing
             let branch = (escalated.first { $0["id"] as? String == top }?["recipients"] as? [[String: Any]])?.first
             #expect(branch?["escalatedAt"] != nil)
             #expect(try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: sekcam).status == .notFound)
+
+            // The incoming letter's view: the signed document, its hash, the attachments and the
+            // dispositions each reader may see (the head all, the others their own branches).
+            let headView = try await client.send(.get, "/api/v1/inbox/\(entryID)", token: camat)
+            #expect(headView.status == .ok, "\(headView.text)")
+            let view = try headView.json()
+            #expect((view["document"] as? [String: Any])?["subject"] as? String == view["subject"] as? String)
+            #expect(((view["document"] as? [String: Any])?["number"] as? String)?.isEmpty == false)
+            #expect((view["dispositions"] as? [Any])?.count == 2)
+            #expect(view["attachments"] is [Any])
+            let kasiView = try await client.send(.get, "/api/v1/inbox/\(entryID)", token: kasi).json()
+            #expect((kasiView["dispositions"] as? [[String: Any]])?.map { $0["id"] as? String } == [childID])
+            #expect((try await client.send(.get, "/api/v1/inbox/\(entryID)", token: staf).json()["dispositions"] as? [Any])?.isEmpty == true)
+            // The receiving unit reads the letter, its document byte for byte as hashed and its
+            // signature, but not the sender's internal history.
+            let document = try await client.send(.get, "/api/v1/letters/\(letter)/document", token: staf)
+            #expect(document.status == .ok)
+            #expect(Digest.hex(try Digest.sha256(Array(document.body.readableBytesView))) == view["documentSha256"] as? String)
+            #expect(try await client.send(.get, "/api/v1/letters/\(letter)/signature", token: staf).status == .ok)
+            let seenByRecipient = try await client.send(.get, "/api/v1/letters/\(letter)", token: staf).json()
+            #expect((seenByRecipient["history"] as? [Any])?.isEmpty == true)
+            #expect(((try await client.send(.get, "/api/v1/letters/\(letter)", token: tu).json()["history"]) as? [Any])?.isEmpty == false)
+            // The sending unit has no view of the receiving unit's inbox entry.
+            #expect(try await client.send(.get, "/api/v1/inbox/\(entryID)", token: tu).status == .notFound)
         }
         let audited: Int = try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action LIKE 'disposition.%'").single().decode("n")
         #expect(audited == 5)

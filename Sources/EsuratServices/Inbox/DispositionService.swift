@@ -130,6 +130,25 @@ public final class DispositionService: Sendable {
         return nodes
     }
 
+    /// The dispositions of an incoming letter the caller may see: all of them for the
+    /// receiving unit's head (held or delegated); for anyone else, those addressed to or
+    /// written by a position they act in. Empty for callers who see none.
+    public func visible(entry entryID: UUID, caller: IdentityService.Authenticated) async throws -> [Node] {
+        let positions = caller.actor.positions.map(\.positionID)
+        let ids = try await pool.query(
+            """
+            SELECT d.id FROM dispositions d JOIN inbox_entries e ON e.id = d.inbox_entry_id
+            WHERE d.inbox_entry_id = $1 AND (
+                EXISTS (SELECT 1 FROM positions p WHERE p.unit_id = e.unit_id AND p.is_head AND p.id = ANY($2))
+                OR d.from_position_id = ANY($2)
+                OR EXISTS (SELECT 1 FROM disposition_recipients r WHERE r.disposition_id = d.id AND r.position_id = ANY($2)))
+            ORDER BY d.created_at, d.id
+            """, [entryID, positions]).map { try $0.decode("id", as: UUID.self) }
+        var nodes: [Node] = []
+        for id in ids { nodes.append(try await node(id)) }
+        return nodes
+    }
+
     /// What is addressed to the caller: `open` (not finished), `done`, or `overdue`.
     public func assigned(caller: IdentityService.Authenticated, state: String) async throws -> [Node] {
         guard ["open", "done", "overdue"].contains(state) else { throw ServiceError.invalid("state", "must be open, done or overdue") }

@@ -85,6 +85,33 @@ public final class InboxService: Sendable {
         return entry
     }
 
+    /// An incoming letter as its readers need it: the entry, the signed canonical document
+    /// (byte for byte as signed; its signature at `GET /api/v1/letters/{id}/signature`) and
+    /// the attachments' descriptions.
+    public struct View: Sendable {
+        public var entry: Entry
+        public var document: [UInt8]
+        public var documentSHA256: String
+        public var attachments: [LetterService.AttachmentRecord]
+    }
+
+    public func view(_ id: UUID, caller: IdentityService.Authenticated) async throws -> View {
+        let entry = try await entry(id, caller: caller)
+        let results = try await pool.withConnection { connection in
+            try await connection.pipelined([
+                PostgresStatement("SELECT document, encode(sha256(document), 'hex') AS sha256 FROM letter_documents WHERE letter_id = $1", [entry.letterID]),
+                PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [entry.letterID]),
+            ])
+        }
+        let document = try results[0].single()
+        return View(
+            entry: entry, document: try document.decode("document", as: PostgresBytes.self).bytes, documentSHA256: try document.decode("sha256"),
+            attachments: try results[1].map {
+                LetterService.AttachmentRecord(id: try $0.decode("id"), filename: try $0.decode("filename"), mediaType: try $0.decode("media_type"),
+                                               size: try $0.decode("size"), sha256: try $0.decode("sha256"))
+            })
+    }
+
     /// The clerk (or the head) of the receiving unit registers the letter: it gets the next
     /// agenda number of the unit's year, with no gaps.
     public func register(_ id: UUID, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> Entry {

@@ -235,13 +235,33 @@ public final class LetterService: Sendable {
                     SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
                     FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
                     """, [id.uuidString]),
+                // The receiving side: the letter reached the caller's unit, the caller heads a
+                // receiving unit, or a disposition of it is addressed to them.
+                PostgresStatement(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM inbox_entries e WHERE e.letter_id = $1 AND e.unit_id = ANY($2)) AS unit,
+                           EXISTS (SELECT 1 FROM inbox_entries e JOIN positions p ON p.unit_id = e.unit_id AND p.is_head
+                                   WHERE e.letter_id = $1 AND p.id = ANY($3)) AS head,
+                           EXISTS (SELECT 1 FROM inbox_entries e JOIN dispositions d ON d.inbox_entry_id = e.id
+                                   JOIN disposition_recipients r ON r.disposition_id = d.id
+                                   WHERE e.letter_id = $1 AND r.position_id = ANY($3)) AS addressed
+                    """, [id, Array(Set([caller.user.unitID] + caller.actor.positions.map(\.unitID))), caller.actor.positions.map(\.positionID)]),
             ])
         }
         guard let row = try results[0].get().first else { throw ServiceError.notFound("The letter") }
         let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
         let security = SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa
         let unitID: UUID = try row.decode("unit_id")
-        guard Self.mayRead(caller: caller, unitID: unitID, security: security, state: state) else { throw ServiceError.notFound("The letter") }
+        let senderSide = Self.mayRead(caller: caller, unitID: unitID, security: security, state: state)
+        if !senderSide {
+            // Letters delivered to the caller's unit are theirs to read (Rahasia: the receiving
+            // head and those a disposition names), without the sender's internal route and
+            // history (review notes stay with the sending unit).
+            let receiving = try results[4].get().single()
+            let addressed: Bool = try receiving.decode("addressed")
+            let allowed = security.restrictedToNamedPositions ? (try receiving.decode("head", as: Bool.self) || addressed) : (try receiving.decode("unit", as: Bool.self) || addressed)
+            guard allowed else { throw ServiceError.notFound("The letter") }
+        }
         let recipients = try results[1].get().map {
             LetterRecord.Recipient(unitID: try $0.decode("unit_id"), role: try $0.decode("role"))
         }
@@ -261,7 +281,7 @@ public final class LetterService: Sendable {
             urgency: Urgency(rawValue: try row.decode("urgency")) ?? .biasa, body: try row.decode("body"),
             status: LetterStatus(rawValue: try row.decode("status")) ?? .draft, version: try row.decode("version"),
             number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients, attachments: attachments,
-            route: state.route, currentStep: state.currentStep, history: history)
+            route: senderSide ? state.route : [], currentStep: senderSide ? state.currentStep : nil, history: senderSide ? history : [])
     }
 
     /// What waits for the caller or what they sent: `drafts` (their drafts and returned
