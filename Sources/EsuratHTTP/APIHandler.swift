@@ -51,6 +51,9 @@ struct APIHandler: APIProtocol {
     func getUnit(_ input: Operations.GetUnit.Input) async throws -> Operations.GetUnit.Output {
         try await organisation.getUnit(input)
     }
+    func updateUnit(_ input: Operations.UpdateUnit.Input) async throws -> Operations.UpdateUnit.Output {
+        try await organisation.updateUnit(input)
+    }
     func listPositions(_ input: Operations.ListPositions.Input) async throws -> Operations.ListPositions.Output {
         try await organisation.listPositions(input)
     }

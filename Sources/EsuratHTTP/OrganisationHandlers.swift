@@ -28,6 +28,14 @@ struct OrganisationHandlers: Sendable {
         return .ok(.init(body: .json(Self.unit(unit))))
     }
 
+    func updateUnit(_ input: Operations.UpdateUnit.Input) async throws -> Operations.UpdateUnit.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let unit = try await organisation.updateUnit(
+            try Wire.uuid(input.path.unitId, field: "unitId"), name: body.name, active: body.active,
+            actor: try RequestScope.caller().actor, request: RequestScope.info)
+        return .ok(.init(body: .json(Self.unit(unit))))
+    }
+
     static func unit(_ unit: UnitRecord) -> Components.Schemas.Unit {
         .init(id: Wire.id(unit.id), code: unit.code, name: unit.name, parentId: unit.parentID.map(Wire.id),
               kind: .init(rawValue: unit.kind.rawValue)!, active: unit.active)

@@ -157,7 +157,19 @@ import Testing
         let test = try await TestApp.make()
         defer { test.close() }
         let (units, _) = try await Self.outbox(test, letters: 1, recipients: 1)
-        try await test.pool.query("UPDATE units SET active = false WHERE id = $1", [units[0]])
+        let unit = units[0].uuidString.lowercased()
+        try await test.application().test(.router) { client in
+            let admin = try await client.login("admin", TestApp.adminPassword)
+            let deactivated = try await client.send(.patch, "/api/v1/units/\(unit)", token: admin, json: #"{"active": false}"#)
+            #expect(deactivated.status == .ok, "\(deactivated.text)")
+            #expect(try deactivated.json()["active"] as? Bool == false)
+            // An empty change and a blank name are refused, naming the field.
+            let empty = try await client.send(.patch, "/api/v1/units/\(unit)", token: admin, json: "{}")
+            #expect(try empty.problem().errors?.first?.field == "body")
+            let blank = try await client.send(.patch, "/api/v1/units/\(unit)", token: admin, json: #"{"name": "  "}"#)
+            #expect(try blank.problem().errors?.first?.field == "name")
+            #expect(try await client.send(.patch, "/api/v1/units/\(UUID().uuidString)", token: admin, json: #"{"active": true}"#).status == .notFound)
+        }
         let worker = Self.worker(test) {
             $0.maxAttempts = 3
             $0.backoff = .milliseconds(1)
@@ -173,10 +185,10 @@ import Testing
         #expect(try row.decode("last_error", as: String?.self)?.contains("inactive") == true)
         #expect(try await worker.drainOnce() == 0)
 
-        // The admin fixes the unit and requeues over the API.
-        try await test.pool.query("UPDATE units SET active = true WHERE id = $1", [units[0]])
+        // The admin reactivates the unit and requeues, both over the API.
         try await test.application().test(.router) { client in
             let admin = try await client.login("admin", TestApp.adminPassword)
+            #expect(try await client.send(.patch, "/api/v1/units/\(unit)", token: admin, json: #"{"active": true}"#).json()["active"] as? Bool == true)
             let dead = try await client.send(.get, "/api/v1/deliveries?state=dead", token: admin)
             let items = try dead.json()["items"] as? [[String: Any]] ?? []
             #expect(items.count == 1)

@@ -74,6 +74,8 @@ import Testing
                 let user = try await client.send(.post, "/api/v1/users", token: token, json: #"{"username": "new.\#(role)", "fullName": "Baru", "password": "kata-sandi-123", "roles": ["staff"], "unitId": "\#(own)"}"#)
                 #expect(user.status == expected, "\(role)")
                 if role != "admin" { #expect(try user.problem().status == 403) }
+                let renamed = try await client.send(.patch, "/api/v1/units/\(other)", token: token, json: #"{"name": "Nama \#(role)"}"#)
+                #expect(renamed.status == (role == "admin" ? .ok : .forbidden), "\(role)")
             }
         }
     }

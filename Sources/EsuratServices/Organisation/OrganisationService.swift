@@ -81,6 +81,36 @@ public final class OrganisationService: Sendable {
         return try Self.unit(row)
     }
 
+    /// Renames a unit, or deactivates or reactivates it (admin). An inactive unit keeps its
+    /// letters and people; deliveries to it fail and retry until it is active again.
+    public func updateUnit(_ id: UUID, name rawName: String?, active: Bool?, actor: Actor, request: RequestInfo) async throws -> UnitRecord {
+        try authorize(actor, .manageUnits)
+        var check = Validator()
+        let name = rawName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let name { check.text(name, "name", length: 1...200) }
+        check.check(name != nil || active != nil, "body", "must change name or active")
+        try check.throwIfInvalid()
+        return try await pool.withTransaction { tx in
+            guard let before = try await tx.query("SELECT id, code, name, kind, parent_id, active FROM units WHERE id = $1 FOR UPDATE", [id]).first else {
+                throw ServiceError.notFound("The unit")
+            }
+            let old = try Self.unit(before)
+            let row = try await tx.query(
+                "UPDATE units SET name = coalesce($2, name), active = coalesce($3, active) WHERE id = $1 RETURNING id, code, name, kind, parent_id, active",
+                [id, name, active]).single()
+            let unit = try Self.unit(row)
+            var details: [String: String] = [:]
+            if unit.name != old.name { details["name"] = unit.name; details["previousName"] = old.name }
+            if unit.active != old.active { details["active"] = String(unit.active) }
+            if !details.isEmpty {
+                let action = unit.active == old.active ? "unit.renamed" : (unit.active ? "unit.reactivated" : "unit.deactivated")
+                try await AuditLog.append(
+                    .init(action, objectType: "unit", objectID: id.uuidString, actorUserID: actor.userID, details: details), request: request, on: tx)
+            }
+            return unit
+        }
+    }
+
     static func unit(_ row: PostgresRow) throws -> UnitRecord {
         UnitRecord(
             id: try row.decode("id"), code: try row.decode("code"), name: try row.decode("name"),
