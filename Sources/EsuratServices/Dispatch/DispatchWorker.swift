@@ -45,8 +45,7 @@ public final class DispatchWorker: Service, Sendable {
     private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
     private let workersAlive = Gauge(label: "esurat_dispatch_workers_alive")
     private let leasesReclaimed = Counter(label: "esurat_dispatch_leases_reclaimed_total")
-    /// When the queue gauges were last read and expired leases reclaimed: both scan, so they
-    /// run at most once a second, not before every batch.
+    /// When expired leases were last reclaimed: at most once a second, not before every batch.
     private let queueRecordedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(pool: PostgresPool, evidence: (pki: PKIService, blocking: BlockingWork)?, configuration: Configuration = .init(), logger: Logger) {
@@ -139,6 +138,8 @@ public final class DispatchWorker: Service, Sendable {
             logger.notice("expired the leases of workers whose heartbeat stopped", metadata: ["leases": "\(results[2].affectedRows)"])
         }
         workersAlive.record(try results[3].single().decode("alive", as: Int.self))
+        // The queue gauges count the whole backlog, so they are read with the heartbeat.
+        try await recordQueue()
     }
 
     /// Claims one batch and delivers it; returns how many deliveries it handled.
@@ -150,10 +151,7 @@ public final class DispatchWorker: Service, Sendable {
             last = now
             return true
         }
-        if due {
-            try? await recordQueue()
-            if let reclaimed = try? await reclaimExpiredLeases(), reclaimed > 0 { leasesReclaimed.increment(by: reclaimed) }
-        }
+        if due, let reclaimed = try? await reclaimExpiredLeases(), reclaimed > 0 { leasesReclaimed.increment(by: reclaimed) }
         let claims = try await claim()
         if !claims.isEmpty { await deliver(batch: claims) }
         return claims.count
@@ -162,10 +160,10 @@ public final class DispatchWorker: Service, Sendable {
     func recordQueue() async throws {
         let row = try await pool.query(
             """
-            SELECT count(*) FILTER (WHERE state IN ('pending', 'leased')) AS depth,
-                   coalesce(extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE state = 'pending' AND next_attempt_at <= now())), 0)::float8 AS ready_age,
-                   coalesce(extract(epoch FROM now() - min(lease_expires_at - make_interval(secs => $1)) FILTER (WHERE state = 'leased')), 0)::float8 AS lease_age
-            FROM deliveries WHERE state IN ('pending', 'leased')
+            SELECT (SELECT count(*) FROM deliveries WHERE state IN ('pending', 'leased')) AS depth,
+                   coalesce(extract(epoch FROM now() - (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+                                                      ORDER BY next_attempt_at LIMIT 1)), 0)::float8 AS ready_age,
+                   coalesce(extract(epoch FROM now() - (SELECT min(lease_expires_at) FROM deliveries WHERE state = 'leased') + make_interval(secs => $1)), 0)::float8 AS lease_age
             """, [Double(configuration.lease.components.seconds)]).single()
         queueDepth.record(try row.decode("depth", as: Int.self))
         oldestReadyAge.record(try row.decode("ready_age", as: Double.self))
