@@ -287,7 +287,7 @@ public final class ArchiveExporter: Sendable {
             let piece = 1 << 20
             while offset < attachment.size {
                 let bytes = try await pool.query(
-                    "SELECT substring(content FROM $2 FOR $3) AS part FROM attachments WHERE id = $1",
+                    "SELECT substring(content FROM $2::int FOR $3::int) AS part FROM attachments WHERE id = $1",
                     [attachment.id, offset + 1, piece]).single().decode("part", as: PostgresBytes.self).bytes
                 guard !bytes.isEmpty else { throw ServiceError(.conflict, "attachment \(attachment.id) is shorter than its recorded size") }
                 try digest.update(bytes)

@@ -1,6 +1,7 @@
 public import EsuratDomain
 public import EsuratPostgres
 public import Foundation
+public import Logging
 
 /// Archive exports over the API: an auditor or admin queues one, a background job on any
 /// replica writes the bag into the database in 1 MiB chunks (claimed with SKIP LOCKED under
@@ -9,12 +10,14 @@ public import Foundation
 public final class ArchiveService: Sendable {
     let pool: PostgresPool
     let exporter: ArchiveExporter
+    let logger: Logger
     let owner = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
     static let leaseSeconds = 60
     static let chunkSize = 1 << 20
 
-    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork) {
+    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork, logger: Logger = Logger(label: "esurat.archive")) {
         self.pool = pool
+        self.logger = logger
         self.exporter = ArchiveExporter(pool: pool, pki: pki, chain: AuditChain(pool: pool, pki: pki, blocking: blocking))
     }
 
@@ -140,6 +143,11 @@ public final class ArchiveService: Sendable {
                 """, [id, owner, result.letters, result.bytes, result.sha256])
         } catch {
             let reason = (error as? ServiceError)?.detail ?? "the export failed (\(type(of: error)))"
+            // The log may say more than the client: SQL errors name tables and columns.
+            logger.error("archive export failed", metadata: [
+                "export": "\(id)", "error_type": "\(type(of: error))",
+                "error": "\((error as? PostgresError).map { "\($0.code) \($0.sqlState ?? "") \($0.message)" } ?? reason)",
+            ])
             _ = try? await pool.query(
                 "UPDATE archive_exports SET state = 'failed', error = $3, finished_at = now(), lease_owner = NULL WHERE id = $1 AND lease_owner = $2",
                 [id, owner, reason])
