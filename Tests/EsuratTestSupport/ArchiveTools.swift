@@ -75,7 +75,8 @@ public enum ArchiveTools {
 
     /// Rewrites the archive `input` into `output` with one change:
     /// - `flip`: one byte of the first attachment (or, without attachments, of the first
-    ///   document.json) is flipped; manifests are left as they were.
+    ///   document.json, or without letters of the audit events) is flipped; manifests are
+    ///   left as they were.
     /// - `delete-event`: one audit event from the middle of the first events file is removed;
     /// - `swap-events`: two neighbouring audit events are swapped;
     /// for these two the manifests, tag manifests and Payload-Oxum are recomputed, so the
@@ -102,7 +103,8 @@ public enum ArchiveTools {
         return info.name[len(root) + 1:]
 
     if mode == "flip":
-        candidates = [m for m in members if "/attachments/" in rel(m[0])] or [m for m in members if rel(m[0]).endswith("document.json")]
+        candidates = ([m for m in members if "/attachments/" in rel(m[0])] or [m for m in members if rel(m[0]).endswith("document.json")]
+                      or [m for m in members if rel(m[0]).startswith("data/audit/events-")])
         target_member = candidates[0]
         data = bytearray(target_member[1])
         data[len(data) // 2] ^= 0x01
