@@ -142,8 +142,11 @@ public final class ArchiveExporter: Sendable {
         try await payload("data/pki/evidence.pem", Array(try pki.evidenceSigner().certificate.pem.utf8))
 
         // Letters, in keyset pages of (signed_at, id).
-        var afterMicros: Int64?
-        var afterID: UUID?
+        // The keyset starts before any possible row (year 1) instead of with NULLs: a
+        // `$5 IS NULL OR …` condition cannot bound the index scan, and every page would
+        // scan from the start again.
+        var afterMicros = Self.beforeEverything
+        var afterID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         var letters = 0
         while true {
             let rows = try await pool.query(
@@ -156,7 +159,7 @@ public final class ArchiveExporter: Sendable {
                   AND ld.signed_at < ($2::date + 1)::timestamp AT TIME ZONE 'Asia/Jakarta'
                   AND ($3::uuid[] IS NULL OR l.unit_id = ANY($3))
                   AND ($4::text IS NULL OR l.classification_code = $4 OR l.classification_code LIKE $4 || '.%')
-                  AND ($5::bigint IS NULL OR (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $5 * interval '1 microsecond', $6))
+                  AND (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $5::bigint * interval '1 microsecond', $6::uuid)
                 ORDER BY ld.signed_at, ld.letter_id LIMIT $7
                 """, [selection.from, selection.to, units, selection.classification, afterMicros, afterID, pageSize])
             if rows.isEmpty { break }
@@ -167,7 +170,7 @@ public final class ArchiveExporter: Sendable {
                 letters += 1
             }
             afterMicros = try rows.last!.decode("signed_us")
-            afterID = ids.last
+            afterID = ids.last!
             progress(Progress(letters: letters, totalLetters: total, bytes: tar.bytesWritten))
         }
 
@@ -221,6 +224,9 @@ public final class ArchiveExporter: Sendable {
         let trimmed = cleaned.drop { $0 == "." }
         return String(format: "%02d-", index + 1) + (trimmed.isEmpty ? "lampiran" : String(trimmed))
     }
+
+    /// 0001-01-01 in microseconds since 1970: before every row, as a keyset start.
+    static let beforeEverything: Int64 = -62_135_596_800 * 1_000_000
 
     static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

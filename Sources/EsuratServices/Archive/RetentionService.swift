@@ -82,8 +82,9 @@ public final class RetentionService: Sendable {
     /// periods (due for musnah, permanen transfer or reassessment). Auditors and admins.
     public func report(dueOnly: Bool, actor: Actor, page: PageRequest) async throws -> Page<ReportItem> {
         try AuditChain.authorize(actor)
-        var afterMicros: Int64?
-        var afterID: UUID?
+        // A start before every row rather than NULLs, so the keyset bounds the index scan.
+        var afterMicros = ArchiveExporter.beforeEverything
+        var afterID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         if let cursor = page.after {
             let parts = cursor.split(separator: "_")
             guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
@@ -103,7 +104,7 @@ public final class RetentionService: Sendable {
                 ORDER BY length(k.code) DESC LIMIT 1) s
             WHERE (NOT $1 OR (ld.signed_at AT TIME ZONE 'Asia/Jakarta') + make_interval(years => s.active_years + s.inactive_years)
                               <= (now() AT TIME ZONE 'Asia/Jakarta'))
-              AND ($2::bigint IS NULL OR (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $2 * interval '1 microsecond', $3))
+              AND (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $2::bigint * interval '1 microsecond', $3::uuid)
             ORDER BY ld.signed_at, ld.letter_id LIMIT $4
             """, [dueOnly, afterMicros, afterID, page.limit + 1])
         let now = Date()
