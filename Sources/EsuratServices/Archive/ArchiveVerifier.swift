@@ -20,7 +20,8 @@ public struct ArchiveVerifier {
     /// Verifies the archive at `path`, reporting each item as it is judged; true when every
     /// item passed.
     public func verify(path: String, report: @escaping (Item) -> Void) throws -> Bool {
-        var state = State(report: report)
+        var state = try State(report: report)
+        defer { state.removeSpools() }
         let reader = try TarReader(path: path)
         var root: String?
         while let entry = try reader.next() {
@@ -39,12 +40,16 @@ public struct ArchiveVerifier {
             }
             let relative = String(components[1])
             let keep = state.wantsContent(relative)
+            // The payload manifests list every file (a line each, 1.2 million for 100,000
+            // letters): they go to disk, not memory, and are compared at the end.
+            let spool = relative.hasPrefix("manifest-") ? try state.manifestSpool(relative) : nil
             let digest = try StreamingDigest()
             var content: [UInt8] = []
             if keep { content.reserveCapacity(entry.size) }
             try reader.read(entry) { piece in
                 try piece.withUnsafeBytes { try digest.update($0) }
                 if keep { content.append(contentsOf: piece) }
+                try spool?.append(bytes: piece)
             }
             let digests = try digest.finalize()
             try state.file(relative, size: entry.size, sha256: digests.sha256, sha512: digests.sha512, content: keep ? content : nil)
@@ -56,7 +61,11 @@ public struct ArchiveVerifier {
     struct State {
         let report: (Item) -> Void
         var failures = 0
-        var payload: [String: (size: Int, sha256: String, sha512: String)] = [:]
+        /// Every payload file's digests, size and path, one line each in archive order, on disk.
+        let payloadRecords: SpoolFile
+        var payloadFiles = 0
+        var payloadBytes = 0
+        var manifests: [String: SpoolFile] = [:]
         var tags: [String: (sha256: String, sha512: String)] = [:]
         var tagText: [String: String] = [:]
         var pki: [String: [UInt8]] = [:]
@@ -65,7 +74,8 @@ public struct ArchiveVerifier {
         var letters = 0
         var lettersPassed = 0
         // Audit chain.
-        var chainHashes: [Int64: String] = [:]
+        /// Event hashes by chain position, compactly (32 bytes each), for the checkpoints.
+        var chainHashes: [Int64: HashValue] = [:]
         var lastSequence: Int64?
         var lastHash: String?
         var firstSequence: Int64?
@@ -73,6 +83,34 @@ public struct ArchiveVerifier {
         var chainProblems: [String] = []
         var checkpoints: [Int64: (statement: [UInt8]?, signature: [UInt8]?)] = [:]
         var segment: [String: JSONValue]?
+
+        init(report: @escaping (Item) -> Void) throws {
+            self.report = report
+            payloadRecords = try SpoolFile(name: "payload-records")
+        }
+
+        mutating func manifestSpool(_ name: String) throws -> SpoolFile {
+            if let existing = manifests[name] { return existing }
+            let spool = try SpoolFile(name: name)
+            manifests[name] = spool
+            return spool
+        }
+
+        func removeSpools() {
+            payloadRecords.remove()
+            for spool in manifests.values { spool.remove() }
+        }
+
+        struct HashValue: Hashable {
+            var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+            init?(hex: String) {
+                let bytes = AuditChain.bytes(hex: hex)
+                guard bytes.count == 32, hex.utf8.count == 64 else { return nil }
+                func word(_ i: Int) -> UInt64 { bytes[i..<i + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+                (a, b, c, d) = (word(0), word(8), word(16), word(24))
+            }
+        }
 
         struct LetterFiles {
             var id: String
@@ -92,12 +130,14 @@ public struct ArchiveVerifier {
         /// Whether a file's bytes are needed beyond its digests (attachments are not).
         func wantsContent(_ path: String) -> Bool {
             if path.hasPrefix("data/letters/") { return !path.contains("/attachments/") }
-            return true
+            return !path.hasPrefix("manifest-")
         }
 
         mutating func file(_ path: String, size: Int, sha256: String, sha512: String, content: [UInt8]?) throws {
             if path.hasPrefix("data/") {
-                payload[path] = (size, sha256, sha512)
+                try payloadRecords.append("\(sha256) \(sha512) \(path)\n")
+                payloadFiles += 1
+                payloadBytes += size
             } else {
                 tags[path] = (sha256, sha512)
                 if let content { tagText[path] = String(decoding: content, as: UTF8.self) }
@@ -254,7 +294,7 @@ public struct ArchiveVerifier {
                     chainProblems.append("event \(sequence): prevHash does not match the previous event's hash")
                 }
                 if firstSequence == nil { firstSequence = sequence }
-                chainHashes[sequence] = hash
+                chainHashes[sequence] = HashValue(hex: hash)
                 lastSequence = sequence
                 lastHash = hash
             }
@@ -288,7 +328,7 @@ public struct ArchiveVerifier {
                       case .number(let n)? = object["sequence"], Int64(n) == sequence, case .string(let head)? = object["headHash"]
                 else { fail(subject, "the statement is not a checkpoint of sequence \(sequence)"); continue }
                 guard let hash = chainHashes[sequence] else { fail(subject, "the archive holds no event \(sequence) to compare with"); continue }
-                guard hash == head else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
+                guard hash == HashValue(hex: head) else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
                 if sequence == lastSequence { covered = true }
                 pass(subject, "\(detail); head hash matches event \(sequence)")
             }
@@ -302,21 +342,73 @@ public struct ArchiveVerifier {
             } else {
                 fail("bagit.txt", "missing or not BagIt 1.0")
             }
-            let oxum = "\(payload.values.reduce(0) { $0 + $1.size }).\(payload.count)"
+            let oxum = "\(payloadBytes).\(payloadFiles)"
             if let info = tagText["bag-info.txt"], let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Payload-Oxum:") }) {
                 let stated = line.dropFirst("Payload-Oxum:".count).trimmingCharacters(in: .whitespaces)
                 if stated == oxum { pass("Payload-Oxum", oxum) } else { fail("Payload-Oxum", "bag-info.txt states \(stated), the payload is \(oxum)") }
             } else {
                 fail("bag-info.txt", "missing, or without Payload-Oxum")
             }
+            try payloadRecords.close()
             for algorithm in ["sha256", "sha512"] {
-                checkManifest("manifest-\(algorithm).txt", files: payload.mapValues { algorithm == "sha256" ? $0.sha256 : $0.sha512 }, complete: true)
+                try checkPayloadManifest("manifest-\(algorithm).txt", field: algorithm == "sha256" ? 0 : 1)
             }
             for algorithm in ["sha256", "sha512"] {
                 let files = tags.filter { !$0.key.hasPrefix("tagmanifest-") }.mapValues { algorithm == "sha256" ? $0.sha256 : $0.sha512 }
                 checkManifest("tagmanifest-\(algorithm).txt", files: files, complete: false)
             }
             if letters > 0 { pass("letters", "\(lettersPassed) of \(letters) letters verified") }
+        }
+
+        /// Compares a payload manifest with the files read, both in archive order, line by line
+        /// from disk; when the orders differ (a bag re-packed by another tool) the rest is
+        /// compared through a table.
+        mutating func checkPayloadManifest(_ name: String, field: Int) throws {
+            guard let spool = manifests[name] else { fail(name, "missing"); return }
+            try spool.close()
+            let manifest = try LineReader(path: spool.path)
+            let records = try LineReader(path: payloadRecords.path)
+            func record(_ line: String) -> (path: String, digest: String) {
+                let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+                return parts.count == 3 ? (String(parts[2]), String(parts[field])) : ("", "")
+            }
+            var problems: [String] = []
+            var table: [String: String]?
+            var listed = 0
+            while let line = try manifest.next() {
+                if line.isEmpty { continue }
+                guard let space = line.firstIndex(of: " ") else { problems.append("unreadable line"); continue }
+                let digest = String(line[..<space])
+                let path = line[space...].trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+                listed += 1
+                if table == nil {
+                    guard let next = try records.next() else { problems.append("\(path) is listed but not in the archive"); continue }
+                    let actual = record(next)
+                    if actual.path == path {
+                        if actual.digest != digest { problems.append("\(path): digest differs") }
+                        continue
+                    }
+                    var rest = [actual.path: actual.digest]
+                    while let more = try records.next() {
+                        let entry = record(more)
+                        rest[entry.path] = entry.digest
+                    }
+                    table = rest
+                }
+                guard let actual = table?.removeValue(forKey: path) else { problems.append("\(path) is listed but not in the archive"); continue }
+                if actual != digest { problems.append("\(path): digest differs") }
+            }
+            if let table {
+                for path in table.keys { problems.append("\(path) is not listed") }
+            } else {
+                while let more = try records.next() { problems.append("\(record(more).path) is not listed") }
+            }
+            if problems.isEmpty {
+                pass(name, "\(listed) files match")
+            } else {
+                fail(name, problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : ""))
+            }
         }
 
         mutating func checkManifest(_ name: String, files: [String: String], complete: Bool) {

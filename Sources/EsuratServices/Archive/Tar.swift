@@ -175,6 +175,11 @@ final class SpoolFile {
         if buffer.count >= 64 * 1024 { try flush() }
     }
 
+    func append(bytes: ArraySlice<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 64 * 1024 { try flush() }
+    }
+
     func flush() throws {
         guard !buffer.isEmpty else { return }
         try handle.write(contentsOf: buffer)
@@ -187,6 +192,44 @@ final class SpoolFile {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Reads a text file line by line in 64 KiB pieces.
+final class LineReader {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var done = false
+
+    init(path: String) throws {
+        handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    }
+
+    deinit { try? handle.close() }
+
+    /// The next line without its newline; nil at the end.
+    func next() throws -> String? {
+        while true {
+            if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[position..<newline], as: UTF8.self)
+                position = newline + 1
+                return line
+            }
+            if done {
+                guard position < buffer.count else { return nil }
+                let line = String(decoding: buffer[position...], as: UTF8.self)
+                position = buffer.count
+                return line
+            }
+            buffer.removeFirst(position)
+            position = 0
+            if let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty {
+                buffer.append(contentsOf: data)
+            } else {
+                done = true
+            }
+        }
+    }
 }
 
 /// Reads a ustar archive front to back from a file, one member at a time, without holding
