@@ -356,4 +356,35 @@ func wibDay(offset: Int) -> String {
         // Nothing was deleted: the letter and its document are still there.
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letter_documents").single().decode("n", as: Int.self) == 1)
     }
+
+    /// The ustar writer against GNU tar and the reader: long paths split into prefix and
+    /// name, empty and odd-sized members, checksums.
+    @Test func tarWriterAndReaderAgreeWithGNUTar() async throws {
+        let path = NSTemporaryDirectory() + "esurat-tar-\(UUID().uuidString).tar"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let long = "bag/data/letters/" + String(repeating: "a", count: 36) + "/evidence/" + String(repeating: "b", count: 36) + "-SubmissionAcceptance.p7s"
+        #expect(long.utf8.count > 100)
+        let tar = try TarWriter(sink: try FileArchiveSink(path: path), mtime: Date())
+        let contents: [(String, [UInt8])] = [("bag/empty.txt", []), (long, Array(repeating: 7, count: 1000)), ("bag/c.bin", (0..<513).map { UInt8($0 % 251) })]
+        for (name, bytes) in contents {
+            let digests = try await tar.add(path: name, bytes: bytes)
+            #expect(digests.sha256 == Digest.hex(try Digest.sha256(bytes)))
+            #expect(digests.sha512 == Digest.hex(try Digest.sha512(bytes)))
+        }
+        let whole = try await tar.close()
+        #expect(whole == Digest.hex(try Digest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: path))))))
+        let listed = try ArchiveTools.run("/usr/bin/tar", ["-tvf", path])
+        #expect(listed.status == 0, "\(listed.output)")
+        #expect(listed.output.contains(long) && listed.output.contains(" 1000 ") && listed.output.contains(" 513 "))
+        let reader = try TarReader(path: path)
+        var read: [(String, [UInt8])] = []
+        while let entry = try reader.next() {
+            var bytes: [UInt8] = []
+            try reader.read(entry) { bytes.append(contentsOf: $0) }
+            read.append((entry.path, bytes))
+        }
+        #expect(read.map(\.0) == contents.map(\.0))
+        #expect(read.map(\.1) == contents.map(\.1))
+        #expect(throws: TarWriter.NameTooLong.self) { try TarWriter.header(path: String(repeating: "x", count: 300), size: 0, mtime: 0) }
+    }
 }
