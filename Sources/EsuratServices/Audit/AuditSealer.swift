@@ -41,7 +41,9 @@ public struct AuditSealer: Service {
             } catch {
                 logger.warning("audit sealing pass failed", metadata: ["error_type": "\(type(of: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // The pause ends at once on SIGTERM, so shutdown does not wait for it.
+            let interval = self.interval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
