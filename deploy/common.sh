@@ -4,7 +4,8 @@ set -euo pipefail
 esurat_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 esurat_install_packages() {
-    local wanted=(postgresql libpq-dev libssl-dev pkg-config "$@")
+    # python3-venv: the archive tests validate exports with PyPI's bagit in a virtualenv.
+    local wanted=(postgresql libpq-dev libssl-dev pkg-config python3-venv "$@")
     local missing=()
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

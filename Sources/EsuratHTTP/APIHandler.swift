@@ -11,6 +11,7 @@ struct APIHandler: APIProtocol {
     let deliveries: DeliveryHandlers
     let inbox: InboxHandlers
     let dispositions: DispositionHandlers
+    let audit: AuditHandlers
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await ops.getHealth(input)
@@ -185,5 +186,29 @@ struct APIHandler: APIProtocol {
     }
     func getLetterEvidence(_ input: Operations.GetLetterEvidence.Input) async throws -> Operations.GetLetterEvidence.Output {
         try await letters.getLetterEvidence(input)
+    }
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        try await audit.listAuditEvents(input)
+    }
+    func listAuditCheckpoints(_ input: Operations.ListAuditCheckpoints.Input) async throws -> Operations.ListAuditCheckpoints.Output {
+        try await audit.listAuditCheckpoints(input)
+    }
+    func createAuditCheckpoint(_ input: Operations.CreateAuditCheckpoint.Input) async throws -> Operations.CreateAuditCheckpoint.Output {
+        try await audit.createAuditCheckpoint(input)
+    }
+    func createArchiveExport(_ input: Operations.CreateArchiveExport.Input) async throws -> Operations.CreateArchiveExport.Output {
+        try await audit.createArchiveExport(input)
+    }
+    func getArchiveExport(_ input: Operations.GetArchiveExport.Input) async throws -> Operations.GetArchiveExport.Output {
+        try await audit.getArchiveExport(input)
+    }
+    func downloadArchiveExport(_ input: Operations.DownloadArchiveExport.Input) async throws -> Operations.DownloadArchiveExport.Output {
+        try await audit.downloadArchiveExport(input)
+    }
+    func getRetentionReport(_ input: Operations.GetRetentionReport.Input) async throws -> Operations.GetRetentionReport.Output {
+        try await audit.getRetentionReport(input)
+    }
+    func setRetentionSchedule(_ input: Operations.SetRetentionSchedule.Input) async throws -> Operations.SetRetentionSchedule.Output {
+        try await audit.setRetentionSchedule(input)
     }
 }

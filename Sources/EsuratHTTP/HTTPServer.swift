@@ -85,6 +85,7 @@ public enum HTTPServer {
             routes: routes, identity: services.identity,
             publicPaths: ["/api/v1/auth/login", "/api/v1/pki/ca.pem", "/api/v1/pki/crl.der", "/api/v1/pki/root-crl.der"]))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(pool: services.pool)))
+        let archive = ArchiveService(pool: services.pool, pki: services.pki, blocking: services.blocking)
         let handler = APIHandler(
             ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),
             identity: IdentityHandlers(identity: services.identity),
@@ -96,7 +97,10 @@ public enum HTTPServer {
             deliveries: DeliveryHandlers(pool: services.pool),
             inbox: InboxHandlers(
                 inbox: InboxService(pool: services.pool, pki: services.pki, blocking: services.blocking), dispositions: DispositionService(pool: services.pool)),
-            dispositions: DispositionHandlers(dispositions: DispositionService(pool: services.pool)))
+            dispositions: DispositionHandlers(dispositions: DispositionService(pool: services.pool)),
+            audit: AuditHandlers(
+                chain: AuditChain(pool: services.pool, pki: services.pki, blocking: services.blocking), archive: archive,
+                retention: RetentionService(pool: services.pool)))
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.
         let letters = services.letters
@@ -122,6 +126,20 @@ public enum HTTPServer {
                 return Response(
                     status: .ok, headers: [.contentType: wantsSignature ? "application/pkcs7-signature" : "application/json"],
                     body: .init(byteBuffer: ByteBuffer(bytes: wantsSignature ? signature : record)))
+            },
+            // The tar streams chunk by chunk from the database: memory stays flat whatever its size.
+            "GET /api/v1/archive/exports/{exportId}/download": { request, context in
+                let id = try Wire.uuid(context.parameters.get("exportId") ?? "", field: "exportId")
+                let (job, chunks) = try await archive.download(id, actor: try RequestScope.caller().actor, request: RequestScope.info)
+                var headers: HTTPFields = [.contentType: "application/x-tar"]
+                headers[.contentDisposition] = "attachment; filename=\"esurat-arsip-\(job.from)-\(job.to).tar\""
+                if let sha256 = job.sha256 { headers[HTTPField.Name("X-Content-SHA256")!] = sha256 }
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: job.bytes) { writer in
+                    for n in 0..<chunks {
+                        try await writer.write(ByteBuffer(bytes: try await archive.chunk(id, n)))
+                    }
+                    try await writer.finish(nil)
+                })
             },
             "GET /api/v1/letters/{letterId}/attachments/{attachmentId}": { request, context in
                 let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")

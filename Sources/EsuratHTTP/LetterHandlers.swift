@@ -33,7 +33,8 @@ struct LetterHandlers: Sendable {
             history: record.history.map {
                 .init(at: $0.at, action: $0.action, actorUserId: $0.actorUserID.map(Wire.id), actingPositionId: $0.actingPositionID.map(Wire.id),
                       actingCapacity: $0.actingCapacity, note: $0.note)
-            })
+            },
+            retention: record.retention.map(AuditHandlers.retention))
     }
 
     static func attachment(_ record: LetterService.AttachmentRecord) -> Components.Schemas.Attachment {

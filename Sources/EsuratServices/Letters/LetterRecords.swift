@@ -35,6 +35,9 @@ public struct LetterRecord: Sendable {
     public var route: [RouteStep]
     public var currentStep: Int?
     public var history: [HistoryEntry]
+    /// Where the signed letter stands in its KKA code's retention schedule (JRA); nil for
+    /// drafts and for codes no schedule covers.
+    public var retention: RetentionStatus? = nil
 }
 
 /// What a drafter writes.

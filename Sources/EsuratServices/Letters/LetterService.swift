@@ -274,7 +274,7 @@ public final class LetterService: Sendable {
                 at: try $0.decode("occurred_at"), action: try $0.decode("action"), actorUserID: try $0.decode("actor_user_id"),
                 actingPositionID: try $0.decode("acting_position_id"), actingCapacity: try $0.decode("acting_capacity"), note: try $0.decode("note"))
         }
-        return LetterRecord(
+        var record = LetterRecord(
             id: id, unitID: unitID, drafterUserID: try row.decode("drafter_user_id"),
             type: LetterType(rawValue: try row.decode("type")) ?? .suratDinas, subject: try row.decode("subject"),
             classificationCode: try row.decode("classification_code"), securityLevel: security,
@@ -282,6 +282,8 @@ public final class LetterService: Sendable {
             status: LetterStatus(rawValue: try row.decode("status")) ?? .draft, version: try row.decode("version"),
             number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients, attachments: attachments,
             route: senderSide ? state.route : [], currentStep: senderSide ? state.currentStep : nil, history: senderSide ? history : [])
+        record.retention = try await RetentionService(pool: pool).status(code: record.classificationCode, signedAt: record.signedAt)
+        return record
     }
 
     /// What waits for the caller or what they sent: `drafts` (their drafts and returned

@@ -116,9 +116,11 @@ public final class PKIService: Sendable {
     /// record states its own event time (as EN 319 522 evidence does) and is signed by the
     /// server; a token from the server's own TSA would add a second signature by the same
     /// operator and no independent proof of time, at twice the signing cost per delivery.
-    func evidenceSigner() throws -> CMSSigner {
+    /// Audit checkpoints (`timestamped`) do carry a token: what an auditor asks of a checkpoint
+    /// is when the chain head existed, and the token states it apart from the signing time.
+    func evidenceSigner(timestamped: Bool = false) throws -> CMSSigner {
         let authority = try authority()
-        return CMSSigner(certificate: authority.evidence.certificate, key: authority.evidence.key, chain: [], timestampAuthority: nil)
+        return CMSSigner(certificate: authority.evidence.certificate, key: authority.evidence.key, chain: [], timestampAuthority: timestamped ? authority.tsa : nil)
     }
 
     static func makeAuthority(organization: String, passphrase: String) throws -> [(String, String, String)] {

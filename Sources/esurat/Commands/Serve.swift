@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(
                     services: [.init(service: EscalationTimer(letters: services.letters, dispositions: DispositionService(pool: runtime.pool), logger: logger))]
                         + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), logger: logger))])
+                        + [.init(service: AuditSealer(
+                            chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking),
+                            archive: ArchiveService(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking), logger: logger))]
                         + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))

@@ -1,0 +1,437 @@
+import EsuratDomain
+import EsuratSigning
+import Foundation
+
+/// Checks an esurat archive offline, reading the tar once from front to back: the bag
+/// (Payload-Oxum, both manifests, both tag manifests), every signature and time-stamp with
+/// a trust store made only from the archive's own `data/pki/`, every attachment hash the
+/// signed documents state, every audit event's hash and link, and the signed checkpoints
+/// that cover the audit segment.
+public struct ArchiveVerifier {
+    /// One line of the report.
+    public struct Item: Sendable {
+        public var subject: String
+        public var passed: Bool
+        public var detail: String
+    }
+
+    public init() {}
+
+    /// Verifies the archive at `path`, reporting each item as it is judged; true when every
+    /// item passed.
+    public func verify(path: String, report: @escaping (Item) -> Void) throws -> Bool {
+        var state = try State(report: report)
+        defer { state.removeSpools() }
+        let reader = try TarReader(path: path)
+        var root: String?
+        while let entry = try reader.next() {
+            guard entry.type == UInt8(ascii: "0") || entry.type == UInt8(ascii: "7") else { continue }
+            let components = entry.path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+            guard components.count == 2 else {
+                state.fail("archive", "\(entry.path) lies outside the bag's directory")
+                try reader.read(entry) { _ in }
+                continue
+            }
+            if root == nil { root = String(components[0]) }
+            guard root == String(components[0]) else {
+                state.fail("archive", "\(entry.path) lies outside the bag \(root ?? "")")
+                try reader.read(entry) { _ in }
+                continue
+            }
+            let relative = String(components[1])
+            let keep = state.wantsContent(relative)
+            // The payload manifests list every file (a line each, 1.2 million for 100,000
+            // letters): they go to disk, not memory, and are compared at the end.
+            let spool = relative.hasPrefix("manifest-") ? try state.manifestSpool(relative) : nil
+            let digest = try StreamingDigest()
+            var content: [UInt8] = []
+            if keep { content.reserveCapacity(entry.size) }
+            try reader.read(entry) { piece in
+                try piece.withUnsafeBytes { try digest.update($0) }
+                if keep { content.append(contentsOf: piece) }
+                try spool?.append(bytes: piece)
+            }
+            let digests = try digest.finalize()
+            try state.file(relative, size: entry.size, sha256: digests.sha256, sha512: digests.sha512, content: keep ? content : nil)
+        }
+        try state.finish()
+        return state.failures == 0
+    }
+
+    struct State {
+        let report: (Item) -> Void
+        var failures = 0
+        /// Every payload file's digests, size and path, one line each in archive order, on disk.
+        let payloadRecords: SpoolFile
+        var payloadFiles = 0
+        var payloadBytes = 0
+        var manifests: [String: SpoolFile] = [:]
+        var tags: [String: (sha256: String, sha512: String)] = [:]
+        var tagText: [String: String] = [:]
+        var pki: [String: [UInt8]] = [:]
+        var verifier: SignatureVerifier?
+        var letter: LetterFiles?
+        var letters = 0
+        var lettersPassed = 0
+        // Audit chain.
+        /// Event hashes by chain position, compactly (32 bytes each), for the checkpoints.
+        var chainHashes: [Int64: HashValue] = [:]
+        var lastSequence: Int64?
+        var lastHash: String?
+        var firstSequence: Int64?
+        var events = 0
+        var chainProblems: [String] = []
+        var checkpoints: [Int64: (statement: [UInt8]?, signature: [UInt8]?)] = [:]
+        var segment: [String: JSONValue]?
+
+        init(report: @escaping (Item) -> Void) throws {
+            self.report = report
+            payloadRecords = try SpoolFile(name: "payload-records")
+        }
+
+        mutating func manifestSpool(_ name: String) throws -> SpoolFile {
+            if let existing = manifests[name] { return existing }
+            let spool = try SpoolFile(name: name)
+            manifests[name] = spool
+            return spool
+        }
+
+        func removeSpools() {
+            payloadRecords.remove()
+            for spool in manifests.values { spool.remove() }
+        }
+
+        struct HashValue: Hashable {
+            var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+            init?(hex: String) {
+                let bytes = AuditChain.bytes(hex: hex)
+                guard bytes.count == 32, hex.utf8.count == 64 else { return nil }
+                func word(_ i: Int) -> UInt64 { bytes[i..<i + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+                (a, b, c, d) = (word(0), word(8), word(16), word(24))
+            }
+        }
+
+        struct LetterFiles {
+            var id: String
+            var files: [String: [UInt8]] = [:]
+            var attachments: [(sha256: String, size: Int)] = []
+        }
+
+        mutating func fail(_ subject: String, _ detail: String) {
+            failures += 1
+            report(Item(subject: subject, passed: false, detail: detail))
+        }
+
+        func pass(_ subject: String, _ detail: String) {
+            report(Item(subject: subject, passed: true, detail: detail))
+        }
+
+        /// Whether a file's bytes are needed beyond its digests (attachments are not).
+        func wantsContent(_ path: String) -> Bool {
+            if path.hasPrefix("data/letters/") { return !path.contains("/attachments/") }
+            return !path.hasPrefix("manifest-")
+        }
+
+        mutating func file(_ path: String, size: Int, sha256: String, sha512: String, content: [UInt8]?) throws {
+            if path.hasPrefix("data/") {
+                try payloadRecords.append("\(sha256) \(sha512) \(path)\n")
+                payloadFiles += 1
+                payloadBytes += size
+            } else {
+                tags[path] = (sha256, sha512)
+                if let content { tagText[path] = String(decoding: content, as: UTF8.self) }
+                return
+            }
+            // Letters come grouped by directory: judge one when the next begins.
+            if path.hasPrefix("data/letters/") {
+                let parts = path.split(separator: "/")
+                guard parts.count >= 4 else { return }
+                let id = String(parts[2])
+                if letter?.id != id {
+                    try finishLetter()
+                    letter = LetterFiles(id: id)
+                }
+                let name = parts[3...].joined(separator: "/")
+                if name.hasPrefix("attachments/") {
+                    letter?.attachments.append((sha256, size))
+                } else if let content {
+                    letter?.files[name] = content
+                }
+                return
+            }
+            try finishLetter()
+            guard let content else { return }
+            if path.hasPrefix("data/pki/") {
+                pki[String(path.dropFirst("data/pki/".count))] = content
+            } else if path.hasPrefix("data/audit/events-") {
+                auditLines(content, file: path)
+            } else if path.hasPrefix("data/audit/checkpoints/") {
+                let name = String(path.dropFirst("data/audit/checkpoints/".count))
+                let stem = name.split(separator: ".").first.map(String.init) ?? name
+                guard let sequence = Int64(stem) else { return }
+                if name.hasSuffix(".json") { checkpoints[sequence, default: (nil, nil)].statement = content }
+                if name.hasSuffix(".p7s") { checkpoints[sequence, default: (nil, nil)].signature = content }
+            } else if path == "data/audit/segment.json" {
+                if case .object(let object) = try? JSONValue.parse(String(decoding: content, as: UTF8.self)) { segment = object }
+            }
+        }
+
+        /// The trust store from the archive's own PKI files, made once.
+        mutating func trust() -> SignatureVerifier? {
+            if let verifier { return verifier }
+            guard let chain = pki["ca.pem"] else { return nil }
+            do {
+                var crls: [RevocationList] = []
+                for name in ["crl.der", "root-crl.der"] {
+                    if let der = pki[name] { crls.append(try RevocationList(der: der)) }
+                }
+                let store = try TrustStore(pemBundle: String(decoding: chain, as: UTF8.self), crls: crls)
+                guard !store.anchors.isEmpty else { return nil }
+                verifier = SignatureVerifier(trust: store)
+                pass("pki", "trust anchors from data/pki/ca.pem (\(store.anchors.count) root, \(store.intermediates.count) intermediate), \(crls.count) CRLs")
+            } catch {
+                fail("pki", "data/pki/ca.pem or its CRLs cannot be read: \(error)")
+            }
+            return verifier
+        }
+
+        mutating func signature(_ content: [UInt8], _ signature: [UInt8]?) -> (Bool, String) {
+            guard let signature else { return (false, "no signature file") }
+            guard let verifier = trust() else { return (false, "no PKI material (data/pki/ca.pem) before the signatures") }
+            let result = verifier.verify(content: content, signature: signature)
+            if result.passed {
+                let who = result.signer?.commonName ?? result.signer?.subject ?? "?"
+                let when = result.timestamp.map { "time-stamped \(ArchiveExporter.iso($0.time))" } ?? "no time-stamp"
+                return (true, "signed by \(who), \(when)")
+            }
+            let why = result.checks.first { !$0.passed }?.detail ?? ""
+            return (false, "\(result.indication.rawValue)/\(result.subIndication?.rawValue ?? "-"): \(why)")
+        }
+
+        mutating func finishLetter() throws {
+            guard let current = letter else { return }
+            letter = nil
+            letters += 1
+            var problems: [String] = []
+            var notes: [String] = []
+            let subject = "letter \(current.id)"
+            if let document = current.files["document.json"] {
+                let (ok, detail) = signature(document, current.files["document.p7s"])
+                if ok { notes.append(detail) } else { problems.append("signature: \(detail)") }
+                // The attachments the signed document states, against the files.
+                if case .object(let object) = try? JSONValue.parse(String(decoding: document, as: UTF8.self)) {
+                    var stated: [String] = []
+                    if case .array(let list)? = object["attachments"] {
+                        for item in list {
+                            if case .object(let a) = item, case .string(let sha)? = a["sha256"], case .number(let size)? = a["size"] {
+                                stated.append("\(sha):\(Int(size))")
+                            }
+                        }
+                    }
+                    let present = current.attachments.map { "\($0.sha256):\($0.size)" }
+                    if stated.sorted() == present.sorted() {
+                        notes.append("\(stated.count) attachments match the signed hashes")
+                    } else {
+                        problems.append("attachments: the files do not match the \(stated.count) hashes the signed document states")
+                    }
+                } else {
+                    problems.append("document.json is not JSON")
+                }
+            } else {
+                problems.append("document.json is missing")
+            }
+            // Delivery evidence: each record with its signature.
+            var evidence = 0
+            for (name, record) in current.files where name.hasPrefix("evidence/") && name.hasSuffix(".json") {
+                let (ok, detail) = signature(record, current.files[String(name.dropLast(5)) + ".p7s"])
+                evidence += 1
+                if !ok { problems.append("\(name): \(detail)") }
+            }
+            if evidence > 0 { notes.append("\(evidence) evidence records signed") }
+            // The letter's history: each event's hash recomputed.
+            if let history = current.files["history.jsonl"] {
+                for line in history.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                    if let problem = Self.eventProblem(Array(line)).problem { problems.append("history: \(problem)") }
+                }
+            }
+            if problems.isEmpty {
+                lettersPassed += 1
+                pass(subject, notes.joined(separator: "; "))
+            } else {
+                fail(subject, problems.joined(separator: "; "))
+            }
+        }
+
+        /// Parses an exported event line and recomputes its hash.
+        static func eventProblem(_ line: [UInt8]) -> (event: [String: JSONValue]?, problem: String?) {
+            guard case .object(var object) = try? JSONValue.parse(String(decoding: line, as: UTF8.self)),
+                  case .string(let stated)? = object.removeValue(forKey: "hash")
+            else { return (nil, "a line is not an audit event") }
+            guard let computed = try? AuditChain.hash(of: object) else { return (nil, "an event cannot be canonicalised") }
+            object["hash"] = .string(stated)
+            if computed != stated {
+                let seq: String
+                if case .number(let n)? = object["chainSeq"] { seq = String(Int64(n)) } else { seq = "?" }
+                return (object, "event \(seq): its hash does not match its content")
+            }
+            return (object, nil)
+        }
+
+        mutating func auditLines(_ content: [UInt8], file: String) {
+            for line in content.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                events += 1
+                let (event, problem) = Self.eventProblem(Array(line))
+                if let problem { chainProblems.append(problem) }
+                guard let event, case .number(let n)? = event["chainSeq"], case .string(let hash)? = event["hash"],
+                      case .string(let prev)? = event["prevHash"]
+                else { continue }
+                let sequence = Int64(n)
+                if let lastSequence, sequence != lastSequence + 1 {
+                    chainProblems.append("event \(sequence) follows event \(lastSequence): the chain has a gap or is out of order")
+                }
+                if let lastHash, prev != lastHash {
+                    chainProblems.append("event \(sequence): prevHash does not match the previous event's hash")
+                }
+                if firstSequence == nil { firstSequence = sequence }
+                chainHashes[sequence] = HashValue(hex: hash)
+                lastSequence = sequence
+                lastHash = hash
+            }
+        }
+
+        mutating func finish() throws {
+            try finishLetter()
+            // The audit chain and its checkpoints.
+            if let segment, case .number(let stated)? = segment["events"], Int(stated) != events {
+                chainProblems.append("segment.json states \(Int(stated)) events, the archive holds \(events)")
+            }
+            if let segment, case .number(let first)? = segment["firstSequence"], Int64(first) != firstSequence {
+                chainProblems.append("segment.json starts at event \(Int64(first)), the archive at \(firstSequence.map(String.init) ?? "none")")
+            }
+            if let segment, case .number(let last)? = segment["lastSequence"], Int64(last) != lastSequence {
+                chainProblems.append("segment.json ends at event \(Int64(last)), the archive at \(lastSequence.map(String.init) ?? "none")")
+            }
+            if chainProblems.isEmpty {
+                pass("audit chain", events == 0 ? "no audit events in the period" : "\(events) events, \(firstSequence ?? 0)…\(lastSequence ?? 0): every hash and link recomputed")
+            } else {
+                fail("audit chain", chainProblems.prefix(5).joined(separator: "; ") + (chainProblems.count > 5 ? "; and \(chainProblems.count - 5) more" : ""))
+            }
+            var covered = false
+            for sequence in checkpoints.keys.sorted() {
+                let entry = checkpoints[sequence]!
+                let subject = "checkpoint \(sequence)"
+                guard let statement = entry.statement else { fail(subject, "the statement is missing"); continue }
+                let (ok, detail) = signature(statement, entry.signature)
+                guard ok else { fail(subject, "signature: \(detail)"); continue }
+                guard case .object(let object)? = try? JSONValue.parse(String(decoding: statement, as: UTF8.self)),
+                      case .number(let n)? = object["sequence"], Int64(n) == sequence, case .string(let head)? = object["headHash"]
+                else { fail(subject, "the statement is not a checkpoint of sequence \(sequence)"); continue }
+                guard let hash = chainHashes[sequence] else { fail(subject, "the archive holds no event \(sequence) to compare with"); continue }
+                guard hash == HashValue(hex: head) else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
+                if sequence == lastSequence { covered = true }
+                pass(subject, "\(detail); head hash matches event \(sequence)")
+            }
+            if events > 0 && !covered {
+                fail("audit checkpoints", "no signed checkpoint states the last event (\(lastSequence ?? 0)) of the segment")
+            }
+
+            // The bag.
+            if let bagit = tagText["bagit.txt"], bagit.contains("BagIt-Version: 1.0") {
+                pass("bagit.txt", "BagIt 1.0")
+            } else {
+                fail("bagit.txt", "missing or not BagIt 1.0")
+            }
+            let oxum = "\(payloadBytes).\(payloadFiles)"
+            if let info = tagText["bag-info.txt"], let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Payload-Oxum:") }) {
+                let stated = line.dropFirst("Payload-Oxum:".count).trimmingCharacters(in: .whitespaces)
+                if stated == oxum { pass("Payload-Oxum", oxum) } else { fail("Payload-Oxum", "bag-info.txt states \(stated), the payload is \(oxum)") }
+            } else {
+                fail("bag-info.txt", "missing, or without Payload-Oxum")
+            }
+            try payloadRecords.close()
+            for algorithm in ["sha256", "sha512"] {
+                try checkPayloadManifest("manifest-\(algorithm).txt", field: algorithm == "sha256" ? 0 : 1)
+            }
+            for algorithm in ["sha256", "sha512"] {
+                let files = tags.filter { !$0.key.hasPrefix("tagmanifest-") }.mapValues { algorithm == "sha256" ? $0.sha256 : $0.sha512 }
+                checkManifest("tagmanifest-\(algorithm).txt", files: files, complete: false)
+            }
+            if letters > 0 { pass("letters", "\(lettersPassed) of \(letters) letters verified") }
+        }
+
+        /// Compares a payload manifest with the files read, both in archive order, line by line
+        /// from disk; when the orders differ (a bag re-packed by another tool) the rest is
+        /// compared through a table.
+        mutating func checkPayloadManifest(_ name: String, field: Int) throws {
+            guard let spool = manifests[name] else { fail(name, "missing"); return }
+            try spool.close()
+            let manifest = try LineReader(path: spool.path)
+            let records = try LineReader(path: payloadRecords.path)
+            func record(_ line: String) -> (path: String, digest: String) {
+                let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+                return parts.count == 3 ? (String(parts[2]), String(parts[field])) : ("", "")
+            }
+            var problems: [String] = []
+            var table: [String: String]?
+            var listed = 0
+            while let line = try manifest.next() {
+                if line.isEmpty { continue }
+                guard let space = line.firstIndex(of: " ") else { problems.append("unreadable line"); continue }
+                let digest = String(line[..<space])
+                let path = line[space...].trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+                listed += 1
+                if table == nil {
+                    guard let next = try records.next() else { problems.append("\(path) is listed but not in the archive"); continue }
+                    let actual = record(next)
+                    if actual.path == path {
+                        if actual.digest != digest { problems.append("\(path): digest differs") }
+                        continue
+                    }
+                    var rest = [actual.path: actual.digest]
+                    while let more = try records.next() {
+                        let entry = record(more)
+                        rest[entry.path] = entry.digest
+                    }
+                    table = rest
+                }
+                guard let actual = table?.removeValue(forKey: path) else { problems.append("\(path) is listed but not in the archive"); continue }
+                if actual != digest { problems.append("\(path): digest differs") }
+            }
+            if let table {
+                for path in table.keys { problems.append("\(path) is not listed") }
+            } else {
+                while let more = try records.next() { problems.append("\(record(more).path) is not listed") }
+            }
+            if problems.isEmpty {
+                pass(name, "\(listed) files match")
+            } else {
+                fail(name, problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : ""))
+            }
+        }
+
+        mutating func checkManifest(_ name: String, files: [String: String], complete: Bool) {
+            guard let text = tagText[name] else { fail(name, "missing"); return }
+            var listed = Set<String>()
+            var problems: [String] = []
+            for line in text.split(separator: "\n") where !line.isEmpty {
+                guard let space = line.firstIndex(of: " ") else { problems.append("unreadable line"); continue }
+                let digest = String(line[..<space])
+                let path = line[space...].trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+                listed.insert(path)
+                guard let actual = files[path] else { problems.append("\(path) is listed but not in the archive"); continue }
+                if actual != digest { problems.append("\(path): digest differs") }
+            }
+            if complete {
+                for path in files.keys where !listed.contains(path) { problems.append("\(path) is not listed") }
+            }
+            if problems.isEmpty {
+                pass(name, "\(listed.count) files match")
+            } else {
+                fail(name, problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : ""))
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import EsuratPostgres
+import EsuratServices
+import Foundation
+import Logging
+
+/// `esurat export`: the audit archive of a period, straight into a tar file.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the audit archive (a BagIt bag in a tar) of the letters signed in a period.",
+        discussion: """
+            Letters signed from --from to --to (days in WIB, inclusive), optionally of one unit and \
+            the units below it and of one KKA code and the codes below it: their signed documents, \
+            signatures, attachments, histories, deliveries with evidence and dispositions; the CA \
+            chain, CRLs and TSA certificate; the audit events of the period with the signed \
+            checkpoints covering them. Progress goes to standard error. Check the result with \
+            `esurat verify-archive` or stock tools (see data/README.txt inside).
+            """)
+
+    @Option(name: .long, help: "First day, YYYY-MM-DD.")
+    var from: String
+
+    @Option(name: .long, help: "Last day, YYYY-MM-DD.")
+    var to: String
+
+    @Option(name: .long, help: "Unit code (its letters and those of the units below it).")
+    var unit: String?
+
+    @Option(name: .long, help: "KKA code prefix (000.1 takes 000.1 and 000.1.x).")
+    var classification: String?
+
+    @Option(name: .long, help: "The tar file to write.")
+    var out: String
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = try logging.bootstrap()
+        let selection: ArchiveSelection
+        do {
+            selection = try ArchiveSelection.validated(from: from, to: to, unitID: nil, classification: classification)
+        } catch let error as ServiceError {
+            throw ValidationError(error.fields.map { "--\($0.field) \($0.message)" }.joined(separator: "; "))
+        }
+        let runtime = try await Runtime.start(database: database, logger: logger)
+        do {
+            var chosen = selection
+            if let unit {
+                guard let row = try await runtime.pool.query("SELECT id FROM units WHERE code = $1", [unit]).first else {
+                    throw ValidationError("--unit \(unit) is not a unit of this installation")
+                }
+                chosen.unitID = try row.decode("id", as: UUID.self)
+            }
+            if let classification, try await runtime.pool.query("SELECT 1 FROM kka_codes WHERE code = $1", [classification]).isEmpty {
+                throw ValidationError("--classification \(classification) is not in the classification table")
+            }
+            let exporter = ArchiveExporter(pool: runtime.pool, pki: runtime.pki, chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking))
+            let started = ContinuousClock.now
+            let result = try await exporter.export(
+                chosen, identifier: "urn:uuid:\(UUID().uuidString.lowercased())", sink: try FileArchiveSink(path: out)
+            ) { progress in
+                let percent = progress.totalLetters == 0 ? 100 : progress.letters * 100 / progress.totalLetters
+                FileHandle.standardError.write(Data("\r\(progress.letters)/\(progress.totalLetters) letters (\(percent)%), \(progress.bytes / 1_048_576) MB".utf8))
+            }
+            let elapsed = ContinuousClock.now - started
+            FileHandle.standardError.write(Data("\n".utf8))
+            announce("""
+                Wrote \(out): \(result.letters) letters, \(result.auditEvents) audit events, \(result.checkpoints) signed checkpoints, \
+                \(result.bytes) bytes in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))).
+                SHA-256 \(result.sha256)
+                """)
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+        await runtime.shutdown()
+    }
+}
+
+/// `esurat verify-archive`: everything in an archive checked offline.
+struct VerifyArchive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-archive",
+        abstract: "Check an audit archive offline: the bag, every signature and time-stamp, the attachment hashes and the audit chain.",
+        discussion: "Trusts only the archive's own data/pki/. Prints one line per item; exits 0 only when every item passes.")
+
+    @Argument(help: "The archive (.tar).")
+    var file: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file) does not exist") }
+        var failed = 0
+        let ok = try ArchiveVerifier().verify(path: file) { item in
+            print("\(item.passed ? "PASS" : "FAIL")  \(item.subject): \(item.detail)")
+            if !item.passed { failed += 1 }
+        }
+        if ok {
+            announce("The archive verifies: every item passed.")
+        } else {
+            announce("The archive does NOT verify: \(failed) item(s) failed.")
+            throw ExitCode(1)
+        }
+    }
+}

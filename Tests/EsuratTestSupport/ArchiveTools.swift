@@ -1,0 +1,146 @@
+import Foundation
+
+/// Stock tools the archive tests judge exports with: the PyPI `bagit` validator in a
+/// virtualenv, `openssl`, `tar`, the `esurat` binary, and a Python rewriter of tar archives
+/// that tampers with one member.
+public enum ArchiveTools {
+    /// Runs a program; returns its exit status and its standard output and error together.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        let output = NSTemporaryDirectory() + "esurat-tool-\(UUID().uuidString).out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+
+    /// The `esurat` binary built beside the test bundle.
+    public static var esurat: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("esurat").path
+    }
+
+    /// A virtualenv with the PyPI `bagit` package, made once per machine (python3-venv).
+    public static func bagitPython() throws -> String {
+        let venv = NSTemporaryDirectory() + "esurat-test-bagit-venv"
+        let python = venv + "/bin/python"
+        if FileManager.default.fileExists(atPath: python), try run(python, ["-c", "import bagit"]).status == 0 { return python }
+        let made = try run("/usr/bin/env", ["python3", "-m", "venv", venv])
+        guard made.status == 0 else { throw ToolFailure(description: "python3 -m venv failed: \(made.output)") }
+        let installed = try run(venv + "/bin/pip", ["install", "--quiet", "bagit"])
+        guard installed.status == 0 else { throw ToolFailure(description: "pip install bagit failed: \(installed.output)") }
+        return python
+    }
+
+    public struct ToolFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Validates the bag in `directory` with `bagit.py --validate`.
+    public static func bagitValidate(_ directory: String) throws -> (status: Int32, output: String) {
+        try run(try bagitPython(), ["-m", "bagit", "--validate", directory])
+    }
+
+    /// Extracts `tar` into a new directory and returns the bag's path inside it.
+    public static func extract(_ tar: String) throws -> String {
+        let directory = NSTemporaryDirectory() + "esurat-extract-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let result = try run("/usr/bin/tar", ["-xf", tar, "-C", directory])
+        guard result.status == 0 else { throw ToolFailure(description: "tar -xf failed: \(result.output)") }
+        let bags = try FileManager.default.contentsOfDirectory(atPath: directory)
+        guard bags.count == 1 else { throw ToolFailure(description: "the archive holds \(bags.count) top directories") }
+        return directory + "/" + bags[0]
+    }
+
+    /// Every `.p7s` under `bag` with the file it signs (`X.p7s` signs `X.json`).
+    public static func signatures(in bag: String) -> [(signature: String, content: String)] {
+        let enumerator = FileManager.default.enumerator(atPath: bag)
+        var out: [(String, String)] = []
+        while let path = enumerator?.nextObject() as? String {
+            guard path.hasSuffix(".p7s") else { continue }
+            out.append((bag + "/" + path, bag + "/" + String(path.dropLast(4)) + ".json"))
+        }
+        return out
+    }
+
+    /// Rewrites the archive `input` into `output` with one change:
+    /// - `flip`: one byte of the first attachment (or, without attachments, of the first
+    ///   document.json, or without letters of the audit events) is flipped; manifests are
+    ///   left as they were.
+    /// - `delete-event`: one audit event from the middle of the first events file is removed;
+    /// - `swap-events`: two neighbouring audit events are swapped;
+    /// for these two the manifests, tag manifests and Payload-Oxum are recomputed, so the
+    /// bag itself stays valid and only the hash chain can tell.
+    public static func tamper(_ input: String, _ output: String, mode: String) throws {
+        let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
+        try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let result = try run("/usr/bin/env", ["python3", script, input, output, mode])
+        guard result.status == 0 else { throw ToolFailure(description: "tamper \(mode) failed: \(result.output)") }
+    }
+
+    static let tamperScript = #"""
+    import hashlib, io, sys, tarfile
+
+    source, target, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    members = []
+    with tarfile.open(source) as tar:
+        for info in tar.getmembers():
+            data = tar.extractfile(info).read() if info.isfile() else b""
+            members.append([info, data])
+    root = members[0][0].name.split("/")[0]
+    def rel(info):
+        return info.name[len(root) + 1:]
+
+    if mode == "flip":
+        candidates = ([m for m in members if "/attachments/" in rel(m[0])] or [m for m in members if rel(m[0]).endswith("document.json")]
+                      or [m for m in members if rel(m[0]).startswith("data/audit/events-")])
+        target_member = candidates[0]
+        data = bytearray(target_member[1])
+        data[len(data) // 2] ^= 0x01
+        target_member[1] = bytes(data)
+    else:
+        events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][0]
+        lines = events[1].split(b"\n")[:-1]
+        if len(lines) < 4:
+            sys.exit("too few events to tamper with")
+        middle = len(lines) // 2
+        if mode == "delete-event":
+            del lines[middle]
+        elif mode == "swap-events":
+            lines[middle], lines[middle + 1] = lines[middle + 1], lines[middle]
+        else:
+            sys.exit("unknown mode " + mode)
+        events[1] = b"\n".join(lines) + b"\n"
+        # Keep the bag valid: recompute manifests, oxum and tag manifests.
+        payload = [m for m in members if rel(m[0]).startswith("data/")]
+        by_name = {rel(m[0]): m for m in members}
+        for algorithm in ("sha256", "sha512"):
+            text = "".join("%s  %s\n" % (hashlib.new(algorithm, m[1]).hexdigest(), rel(m[0])) for m in payload)
+            by_name["manifest-%s.txt" % algorithm][1] = text.encode()
+        info_member = by_name["bag-info.txt"]
+        oxum = "%d.%d" % (sum(len(m[1]) for m in payload), len(payload))
+        info_member[1] = b"\n".join(
+            (b"Payload-Oxum: " + oxum.encode()) if line.startswith(b"Payload-Oxum:") else line
+            for line in info_member[1].split(b"\n"))
+        tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt"]
+        for algorithm in ("sha256", "sha512"):
+            text = "".join("%s  %s\n" % (hashlib.new(algorithm, by_name[t][1]).hexdigest(), t) for t in tags)
+            by_name["tagmanifest-%s.txt" % algorithm][1] = text.encode()
+
+    with tarfile.open(target, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for info, data in members:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    """#
+}
