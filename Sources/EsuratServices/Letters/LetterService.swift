@@ -219,35 +219,46 @@ public final class LetterService: Sendable {
 
     /// The letter, when the caller may see it; 404 otherwise (its existence does not leak).
     public func letter(_ id: UUID, caller: IdentityService.Authenticated) async throws -> LetterRecord {
-        // One round trip for the letter and its parts (pipeline); visibility is decided on
-        // the letter row before any of the rest is used.
+        // One round trip for the letter and its parts (pipeline).
         let results = try await pool.withConnection { connection in
-            try await connection.pipeline([
-                PostgresStatement(
-                    """
-                    SELECT id, unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, version,
-                           number, signed_at, workflow_state FROM letters WHERE id = $1
-                    """, [id]),
-                PostgresStatement("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]),
-                PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
-                PostgresStatement(
-                    """
-                    SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
-                    FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
-                    """, [id.uuidString]),
-                // The receiving side: the letter reached the caller's unit, the caller heads a
-                // receiving unit, or a disposition of it is addressed to them.
-                PostgresStatement(
-                    """
-                    SELECT EXISTS (SELECT 1 FROM inbox_entries e WHERE e.letter_id = $1 AND e.unit_id = ANY($2)) AS unit,
-                           EXISTS (SELECT 1 FROM inbox_entries e JOIN positions p ON p.unit_id = e.unit_id AND p.is_head
-                                   WHERE e.letter_id = $1 AND p.id = ANY($3)) AS head,
-                           EXISTS (SELECT 1 FROM inbox_entries e JOIN dispositions d ON d.inbox_entry_id = e.id
-                                   JOIN disposition_recipients r ON r.disposition_id = d.id
-                                   WHERE e.letter_id = $1 AND r.position_id = ANY($3)) AS addressed
-                    """, [id, Array(Set([caller.user.unitID] + caller.actor.positions.map(\.unitID))), caller.actor.positions.map(\.positionID)]),
-            ])
+            try await connection.pipeline(Self.viewStatements(id, caller: caller))
         }
+        return try await record(id, from: results, caller: caller)
+    }
+
+    /// The reads of a letter's view, for a pipeline of their own or at the end of an action's
+    /// writes (then the view costs no extra round trip and reads what the action wrote).
+    static func viewStatements(_ id: UUID, caller: IdentityService.Authenticated) -> [PostgresStatement] {
+        [
+            PostgresStatement(
+                """
+                SELECT id, unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, version,
+                       number, signed_at, workflow_state FROM letters WHERE id = $1
+                """, [id]),
+            PostgresStatement("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]),
+            PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
+            PostgresStatement(
+                """
+                SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
+                FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
+                """, [id.uuidString]),
+            // The receiving side: the letter reached the caller's unit, the caller heads a
+            // receiving unit, or a disposition of it is addressed to them.
+            PostgresStatement(
+                """
+                SELECT EXISTS (SELECT 1 FROM inbox_entries e WHERE e.letter_id = $1 AND e.unit_id = ANY($2)) AS unit,
+                       EXISTS (SELECT 1 FROM inbox_entries e JOIN positions p ON p.unit_id = e.unit_id AND p.is_head
+                               WHERE e.letter_id = $1 AND p.id = ANY($3)) AS head,
+                       EXISTS (SELECT 1 FROM inbox_entries e JOIN dispositions d ON d.inbox_entry_id = e.id
+                               JOIN disposition_recipients r ON r.disposition_id = d.id
+                               WHERE e.letter_id = $1 AND r.position_id = ANY($3)) AS addressed
+                """, [id, Array(Set([caller.user.unitID] + caller.actor.positions.map(\.unitID))), caller.actor.positions.map(\.positionID)]),
+        ]
+    }
+
+    /// The letter from the results of ``viewStatements(_:caller:)``; visibility is decided on
+    /// the letter row before any of the rest is used.
+    func record(_ id: UUID, from results: [Result<PostgresRows, PostgresError>], caller: IdentityService.Authenticated) async throws -> LetterRecord {
         guard let row = try results[0].get().first else { throw ServiceError.notFound("The letter") }
         let state = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
         let security = SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa
@@ -414,14 +425,19 @@ public final class LetterService: Sendable {
         try await transition(id, .withdraw, caller: caller, request: request)
     }
 
+    /// One workflow event: lock, decide, then the writes and the letter's new view in one
+    /// pipelined round trip before the commit.
     func transition(_ id: UUID, _ event: LetterEvent, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
-        try await pool.withTransaction { tx in
+        let view = Self.viewStatements(id, caller: caller)
+        let results = try await pool.withTransaction { tx in
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(event, to: state, by: Self.workflowActor(caller), at: Date()))
-            try await self.store(id, next, on: tx)
-            try await self.audit(actions, letter: id, caller: caller, request: request, on: tx)
+            let writes = [try self.storeStatement(id, next)] + (try self.auditStatements(actions, letter: id, caller: caller, request: request))
+            let results = try await tx.pipeline(writes + view)
+            for result in results.prefix(writes.count) { _ = try result.get() }
+            return Array(results.suffix(view.count))
         }
-        return try await letter(id, caller: caller)
+        return try await record(id, from: results, caller: caller)
     }
 
     /// Writes the workflow state and the columns the queues read from it.
