@@ -107,7 +107,7 @@ import Testing
     @Test func aLostLeaseChangesNothingInABatchEither() async throws {
         let test = try await TestApp.make()
         defer { test.close() }
-        _ = try await Self.outbox(test, letters: 2, recipients: 3)
+        let (_, letters) = try await Self.outbox(test, letters: 2, recipients: 3)
         let first = Self.worker(test) { $0.lease = .seconds(1) }
         let claims = try await first.claim()
         #expect(claims.count == 6)
@@ -119,6 +119,11 @@ import Testing
         #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 6)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM delivery_evidence WHERE kind = 'ContentConsignment'").single().decode("n", as: Int.self) == 6)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action = 'delivery.consigned'").single().decode("n", as: Int.self) == 6)
+        // Filed under the letter as every other event is, so its history shows them.
+        let filed = try await test.pool.query(
+            "SELECT count(*) AS n FROM audit_events WHERE action = 'delivery.consigned' AND object_type = 'letter' AND object_id = ANY($1)",
+            [letters.map(\.uuidString)]).single()
+        #expect(try filed.decode("n", as: Int.self) == 6)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status = 'delivered'").single().decode("n", as: Int.self) == 2)
     }
 

@@ -274,9 +274,11 @@ public final class DispatchWorker: Service, Sendable {
                 SELECT done.id, done.letter_id, $4, e.record, e.signature
                 FROM unnest($5::uuid[], $6::bytea[], $7::bytea[]) AS e(delivery_id, record, signature) JOIN done ON done.id = e.delivery_id
                 ON CONFLICT (delivery_id, kind) DO NOTHING),
+            -- object_id as every other writer spells it (Swift's uuidString, upper case), so
+            -- the letter's history and the archive find these events.
             audited AS (
                 INSERT INTO audit_events (action, object_type, object_id, client_address, details)
-                SELECT 'delivery.consigned', 'letter', letter_id::text, $8,
+                SELECT 'delivery.consigned', 'letter', upper(letter_id::text), $8,
                        jsonb_build_object('unitId', recipient_unit_id::text, 'attempt', attempts::text)
                 FROM done)
             SELECT id, letter_id, pg_notify('inbox', recipient_unit_id::text || ' ' || letter_id::text) FROM done
