@@ -135,6 +135,7 @@ func wibDay(offset: Int) -> String {
         #expect(signatures.filter { $0.signature.hasSuffix("document.p7s") }.count == 3)
         #expect(signatures.filter { $0.signature.contains("/evidence/") }.count == 9, "three REM events per letter")
         #expect(signatures.contains { $0.signature.contains("/audit/checkpoints/") })
+        #expect(signatures.contains { $0.signature.hasSuffix("/tagmanifest-sha256.txt.p7s") }, "the bag itself is signed")
         for (signature, content) in signatures {
             let stock = try ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content,
                                                                   "-CAfile", bag + "/data/pki/ca.pem", "-out", "/dev/null"])
@@ -187,7 +188,41 @@ func wibDay(offset: Int) -> String {
             let report = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tampered])
             #expect(report.status == 1, "\(mode): \(report.output)")
             #expect(report.output.contains("FAIL  audit chain"), "\(mode): \(report.output)")
+            #expect(report.output.contains("FAIL  bag signature"), "\(mode): \(report.output)")
         }
+        // The segment cut short at its end, segment.json and the manifests made to agree: the
+        // chain still links, but the bag's signature no longer matches its tag manifest.
+        let truncated = scratch + "/truncate-tail.tar"
+        try ArchiveTools.tamper(tarPath, truncated, mode: "truncate-tail")
+        let truncatedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", truncated])
+        #expect(truncatedReport.status == 1, "\(truncatedReport.output)")
+        #expect(truncatedReport.output.contains("FAIL  bag signature"), "\(truncatedReport.output)")
+        // A root of the tamperer's added to ca.pem is refused.
+        let rogue = scratch + "/rogue-root.tar"
+        try ArchiveTools.tamper(tarPath, rogue, mode: "rogue-root")
+        let rogueReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", rogue])
+        #expect(rogueReport.status == 1 && rogueReport.output.contains("FAIL  pki"), "\(rogueReport.output)")
+        // The root's fingerprint: reported, and when the auditor gives the published one,
+        // required; it is what `openssl x509 -fingerprint -sha256` prints for the root.
+        let rootPEM = try String(contentsOfFile: bag + "/data/pki/ca.pem", encoding: .utf8)
+            .components(separatedBy: "-----END CERTIFICATE-----").filter { $0.contains("BEGIN") }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) + "\n-----END CERTIFICATE-----\n" }
+        var published: String?
+        for pem in rootPEM {
+            let file = scratch + "/cert.pem"
+            try pem.write(toFile: file, atomically: true, encoding: .utf8)
+            let subject = try ArchiveTools.run("/usr/bin/openssl", ["x509", "-in", file, "-noout", "-subject", "-issuer", "-fingerprint", "-sha256"]).output
+            let lines = subject.split(separator: "\n").map(String.init)
+            if lines.count >= 3, lines[0].dropFirst("subject=".count) == lines[1].dropFirst("issuer=".count) {
+                published = lines[2].components(separatedBy: "=").last
+            }
+        }
+        #expect(published != nil)
+        #expect(command.output.contains(published ?? "-"), "the report prints the root's fingerprint")
+        let pinned = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", published ?? "", tarPath])
+        #expect(pinned.status == 0, "\(pinned.output)")
+        let wrongPin = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", String(repeating: "AB", count: 32), tarPath])
+        #expect(wrongPin.status == 1 && wrongPin.output.contains("FAIL  pki"), "\(wrongPin.output)")
     }
 
     /// Many transactions append events at once while two sealers run; every committed event
@@ -315,6 +350,14 @@ func wibDay(offset: Int) -> String {
         // Sealed events cannot be changed or removed, by anyone.
         await #expect(throws: PostgresError.self) { try await test.pool.query("UPDATE audit_events SET action = 'forged' WHERE chain_seq = 1") }
         await #expect(throws: PostgresError.self) { try await test.pool.query("DELETE FROM audit_events WHERE chain_seq = 2") }
+        await #expect(throws: PostgresError.self) { try await test.pool.withConnection { try await $0.runScript("TRUNCATE audit_events CASCADE") } }
+        // Nor can an event arrive pre-sealed, or be edited while it waits for the sealer.
+        await #expect(throws: PostgresError.self) {
+            try await test.pool.query("INSERT INTO audit_events (action, object_type, chain_seq, prev_hash, hash) VALUES ('forged', 'x', 999999, $1, $1)",
+                                      [PostgresBytes([UInt8](repeating: 0, count: 32))])
+        }
+        let waiting: Int = try await test.pool.query("INSERT INTO audit_events (action, object_type) VALUES ('test.waiting', 'test') RETURNING seq").single().decode("seq")
+        await #expect(throws: PostgresError.self) { try await test.pool.query("UPDATE audit_events SET action = 'forged' WHERE seq = $1", [waiting]) }
     }
 
     /// JRA: letters show their retention; admins set schedules; the report lists what is due.

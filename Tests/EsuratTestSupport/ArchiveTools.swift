@@ -62,13 +62,15 @@ public enum ArchiveTools {
         return directory + "/" + bags[0]
     }
 
-    /// Every `.p7s` under `bag` with the file it signs (`X.p7s` signs `X.json`).
+    /// Every `.p7s` under `bag` with the file it signs (`X.p7s` signs `X.json`, or `X` when
+    /// that file exists, as `tagmanifest-sha256.txt.p7s` signs `tagmanifest-sha256.txt`).
     public static func signatures(in bag: String) -> [(signature: String, content: String)] {
         let enumerator = FileManager.default.enumerator(atPath: bag)
         var out: [(String, String)] = []
         while let path = enumerator?.nextObject() as? String {
             guard path.hasSuffix(".p7s") else { continue }
-            out.append((bag + "/" + path, bag + "/" + String(path.dropLast(4)) + ".json"))
+            let stem = bag + "/" + String(path.dropLast(4))
+            out.append((bag + "/" + path, FileManager.default.fileExists(atPath: stem) ? stem : stem + ".json"))
         }
         return out
     }
@@ -79,8 +81,10 @@ public enum ArchiveTools {
     ///   left as they were.
     /// - `delete-event`: one audit event from the middle of the first events file is removed;
     /// - `swap-events`: two neighbouring audit events are swapped;
-    /// for these two the manifests, tag manifests and Payload-Oxum are recomputed, so the
-    /// bag itself stays valid and only the hash chain can tell.
+    /// - `truncate-tail`: the last audit event is dropped and segment.json told so;
+    /// - `rogue-root`: a self-signed certificate of the tamperer's is added to data/pki/ca.pem;
+    /// for these the manifests, tag manifests and Payload-Oxum are recomputed, so the bag
+    /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell.
     public static func tamper(_ input: String, _ output: String, mode: String) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
@@ -90,7 +94,7 @@ public enum ArchiveTools {
     }
 
     static let tamperScript = #"""
-    import hashlib, io, sys, tarfile
+    import hashlib, io, json, os, subprocess, sys, tarfile, tempfile
 
     source, target, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     members = []
@@ -109,8 +113,15 @@ public enum ArchiveTools {
         data = bytearray(target_member[1])
         data[len(data) // 2] ^= 0x01
         target_member[1] = bytes(data)
+    elif mode == "rogue-root":
+        work = tempfile.mkdtemp()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", os.path.join(work, "k.pem"), "-out", os.path.join(work, "c.pem"), "-subj", "/CN=Root CA Palsu",
+                        "-days", "30"], check=True, capture_output=True)
+        ca = [m for m in members if rel(m[0]) == "data/pki/ca.pem"][0]
+        ca[1] = ca[1] + open(os.path.join(work, "c.pem"), "rb").read()
     else:
-        events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][0]
+        events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][-1]
         lines = events[1].split(b"\n")[:-1]
         if len(lines) < 4:
             sys.exit("too few events to tamper with")
@@ -119,9 +130,17 @@ public enum ArchiveTools {
             del lines[middle]
         elif mode == "swap-events":
             lines[middle], lines[middle + 1] = lines[middle + 1], lines[middle]
+        elif mode == "truncate-tail":
+            lines = lines[:-1]
+            segment = [m for m in members if rel(m[0]) == "data/audit/segment.json"][0]
+            stated = json.loads(segment[1])
+            stated["events"] -= 1
+            stated["lastSequence"] -= 1
+            segment[1] = json.dumps(stated, separators=(",", ":"), sort_keys=True).encode()
         else:
             sys.exit("unknown mode " + mode)
         events[1] = b"\n".join(lines) + b"\n"
+    if mode != "flip":
         # Keep the bag valid: recompute manifests, oxum and tag manifests.
         payload = [m for m in members if rel(m[0]).startswith("data/")]
         by_name = {rel(m[0]): m for m in members}

@@ -16,6 +16,9 @@ import Foundation
 /// `data/audit/` (events-NNNNNN.jsonl, checkpoints/, segment.json), `data/README.txt`, then
 /// bagit.txt, bag-info.txt, the manifests and the tag manifests.
 public final class ArchiveExporter: Sendable {
+    /// The detached signature of tagmanifest-sha256.txt, a tag file of its own.
+    public static let bagSignatureName = "tagmanifest-sha256.txt.p7s"
+
     let pool: PostgresPool
     let pki: PKIService
     let chain: AuditChain
@@ -164,8 +167,17 @@ public final class ArchiveExporter: Sendable {
         tags.append(("manifest-sha256.txt", m256.sha256, m256.sha512))
         let m512 = try await tar.add(path: "\(bagName)/manifest-sha512.txt", file: bag.manifest512.path)
         tags.append(("manifest-sha512.txt", m512.sha256, m512.sha512))
-        try await tar.add(path: "\(bagName)/tagmanifest-sha256.txt", bytes: Array(tags.map { "\($0.1)  \($0.0)\n" }.joined().utf8))
+        let tagManifest = Array(tags.map { "\($0.1)  \($0.0)\n" }.joined().utf8)
+        try await tar.add(path: "\(bagName)/tagmanifest-sha256.txt", bytes: tagManifest)
         try await tar.add(path: "\(bagName)/tagmanifest-sha512.txt", bytes: Array(tags.map { "\($0.2)  \($0.0)\n" }.joined().utf8))
+        // The bag as a whole, signed: the tag manifest covers bagit.txt, bag-info.txt and both
+        // payload manifests, which cover every payload file, so this one signature (the
+        // server's evidence key, time-stamped) makes any change anywhere show — an edited,
+        // added or removed file, an audit segment cut short at either end — where the
+        // manifests alone can simply be recomputed by whoever edits the bag.
+        let signer = try pki.evidenceSigner(timestamped: true)
+        let bagSignature = try await chain.blocking.run { try signer.sign(tagManifest, at: Date()) }
+        try await tar.add(path: "\(bagName)/\(ArchiveExporter.bagSignatureName)", bytes: bagSignature)
         let sha256 = try await tar.close()
         progress(Progress(letters: letters, totalLetters: total, bytes: tar.bytesWritten))
         return Result(letters: letters, bytes: tar.bytesWritten, sha256: sha256, auditEvents: audit.events, checkpoints: audit.checkpoints)

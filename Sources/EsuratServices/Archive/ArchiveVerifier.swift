@@ -15,12 +15,20 @@ public struct ArchiveVerifier {
         public var detail: String
     }
 
-    public init() {}
+    /// The SHA-256 fingerprint (hex, any case, colons allowed) the archive's root CA must
+    /// have, as the issuing government publishes it apart from the archive; nil: report the
+    /// fingerprint for the auditor to compare by hand.
+    public var expectedRootFingerprint: String?
+
+    public init(expectedRootFingerprint: String? = nil) {
+        self.expectedRootFingerprint = expectedRootFingerprint
+    }
 
     /// Verifies the archive at `path`, reporting each item as it is judged; true when every
     /// item passed.
     public func verify(path: String, report: @escaping (Item) -> Void) throws -> Bool {
         var state = try State(report: report)
+        state.expectedRootFingerprint = expectedRootFingerprint.map(Self.normalisedFingerprint)
         defer { state.removeSpools() }
         let reader = try TarReader(path: path)
         var root: String?
@@ -58,9 +66,28 @@ public struct ArchiveVerifier {
         return state.failures == 0
     }
 
+    /// Upper-case hex pairs joined by colons, as `openssl x509 -fingerprint -sha256` prints.
+    static func normalisedFingerprint(_ text: String) -> String {
+        let hex = text.uppercased().filter { $0.isHexDigit }
+        var pairs: [String] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) ?? hex.endIndex
+            pairs.append(String(hex[index..<next]))
+            index = next
+        }
+        return pairs.joined(separator: ":")
+    }
+
     struct State {
         let report: (Item) -> Void
         var failures = 0
+        var expectedRootFingerprint: String?
+        /// The serial of data/pki/evidence.pem: checkpoints, delivery evidence and the bag
+        /// signature must be signed by this certificate, not merely by any one the CA issued
+        /// (every official holds one of those).
+        var evidenceSerial: String?
+        var tagRaw: [String: [UInt8]] = [:]
         /// Every payload file's digests, size and path, one line each in archive order, on disk.
         let payloadRecords: SpoolFile
         var payloadFiles = 0
@@ -140,7 +167,10 @@ public struct ArchiveVerifier {
                 payloadBytes += size
             } else {
                 tags[path] = (sha256, sha512)
-                if let content { tagText[path] = String(decoding: content, as: UTF8.self) }
+                if let content {
+                    tagText[path] = String(decoding: content, as: UTF8.self)
+                    if path.hasPrefix("tagmanifest-sha256.txt") { tagRaw[path] = content }
+                }
                 return
             }
             // Letters come grouped by directory: judge one when the next begins.
@@ -188,18 +218,42 @@ public struct ArchiveVerifier {
                 }
                 let store = try TrustStore(pemBundle: String(decoding: chain, as: UTF8.self), crls: crls)
                 guard !store.anchors.isEmpty else { return nil }
+                // One root only: a second one added to ca.pem would be trusted alongside it.
+                guard store.anchors.count == 1 else {
+                    fail("pki", "data/pki/ca.pem holds \(store.anchors.count) root certificates; an esurat archive has exactly one")
+                    return nil
+                }
+                let fingerprint = ArchiveVerifier.normalisedFingerprint(Digest.hex(try Digest.sha256(store.anchors[0].der)))
+                if let expected = expectedRootFingerprint, expected != fingerprint {
+                    fail("pki", "the root CA's SHA-256 fingerprint is \(fingerprint), not the expected \(expected)")
+                    return nil
+                }
+                if let evidence = pki["evidence.pem"] {
+                    evidenceSerial = try Certificate(pem: String(decoding: evidence, as: UTF8.self)).serialHex
+                }
                 verifier = SignatureVerifier(trust: store)
-                pass("pki", "trust anchors from data/pki/ca.pem (\(store.anchors.count) root, \(store.intermediates.count) intermediate), \(crls.count) CRLs")
+                let check = expectedRootFingerprint == nil
+                    ? "compare it with the fingerprint the issuing government publishes"
+                    : "as expected"
+                pass("pki", "root CA SHA-256 fingerprint \(fingerprint) (\(check)); \(store.intermediates.count) intermediate, \(crls.count) CRLs, server evidence certificate \(evidenceSerial ?? "missing")")
             } catch {
                 fail("pki", "data/pki/ca.pem or its CRLs cannot be read: \(error)")
             }
             return verifier
         }
 
-        mutating func signature(_ content: [UInt8], _ signature: [UInt8]?) -> (Bool, String) {
+        /// Verifies a detached signature against the archive's CA; `byServer`: it must also be
+        /// the server's evidence certificate that signed.
+        mutating func signature(_ content: [UInt8], _ signature: [UInt8]?, byServer: Bool = false) -> (Bool, String) {
             guard let signature else { return (false, "no signature file") }
-            guard let verifier = trust() else { return (false, "no PKI material (data/pki/ca.pem) before the signatures") }
+            guard let verifier = trust() else { return (false, "no usable PKI material (data/pki/ca.pem) before the signatures") }
             let result = verifier.verify(content: content, signature: signature)
+            if byServer {
+                guard let evidenceSerial else { return (false, "data/pki/evidence.pem is missing") }
+                guard let serial = result.signer?.certificateSerial, serial.uppercased() == evidenceSerial.uppercased() else {
+                    return (false, "signed by \(result.signer?.subject ?? "?"), not by the server's evidence certificate")
+                }
+            }
             if result.passed {
                 let who = result.signer?.commonName ?? result.signer?.subject ?? "?"
                 let when = result.timestamp.map { "time-stamped \(ArchiveExporter.iso($0.time))" } ?? "no time-stamp"
@@ -244,7 +298,7 @@ public struct ArchiveVerifier {
             // Delivery evidence: each record with its signature.
             var evidence = 0
             for (name, record) in current.files where name.hasPrefix("evidence/") && name.hasSuffix(".json") {
-                let (ok, detail) = signature(record, current.files[String(name.dropLast(5)) + ".p7s"])
+                let (ok, detail) = signature(record, current.files[String(name.dropLast(5)) + ".p7s"], byServer: true)
                 evidence += 1
                 if !ok { problems.append("\(name): \(detail)") }
             }
@@ -303,6 +357,7 @@ public struct ArchiveVerifier {
         mutating func finish() throws {
             try finishLetter()
             // The audit chain and its checkpoints.
+            if segment == nil { chainProblems.append("data/audit/segment.json is missing") }
             if let segment, case .number(let stated)? = segment["events"], Int(stated) != events {
                 chainProblems.append("segment.json states \(Int(stated)) events, the archive holds \(events)")
             }
@@ -322,7 +377,7 @@ public struct ArchiveVerifier {
                 let entry = checkpoints[sequence]!
                 let subject = "checkpoint \(sequence)"
                 guard let statement = entry.statement else { fail(subject, "the statement is missing"); continue }
-                let (ok, detail) = signature(statement, entry.signature)
+                let (ok, detail) = signature(statement, entry.signature, byServer: true)
                 guard ok else { fail(subject, "signature: \(detail)"); continue }
                 guard case .object(let object)? = try? JSONValue.parse(String(decoding: statement, as: UTF8.self)),
                       case .number(let n)? = object["sequence"], Int64(n) == sequence, case .string(let head)? = object["headHash"]
@@ -355,7 +410,14 @@ public struct ArchiveVerifier {
             }
             for algorithm in ["sha256", "sha512"] {
                 let files = tags.filter { !$0.key.hasPrefix("tagmanifest-") }.mapValues { algorithm == "sha256" ? $0.sha256 : $0.sha512 }
-                checkManifest("tagmanifest-\(algorithm).txt", files: files, complete: false)
+                checkManifest("tagmanifest-\(algorithm).txt", files: files, complete: true)
+            }
+            // The bag's signature over the SHA-256 tag manifest, by the server.
+            if let manifest = tagRaw["tagmanifest-sha256.txt"] {
+                let (ok, detail) = signature(manifest, tagRaw[ArchiveExporter.bagSignatureName], byServer: true)
+                if ok { pass("bag signature", "\(ArchiveExporter.bagSignatureName): \(detail)") } else { fail("bag signature", detail) }
+            } else {
+                fail("bag signature", "tagmanifest-sha256.txt is missing")
             }
             if letters > 0 { pass("letters", "\(lettersPassed) of \(letters) letters verified") }
         }

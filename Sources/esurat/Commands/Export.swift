@@ -88,10 +88,18 @@ struct VerifyArchive: ParsableCommand {
     @Argument(help: "The archive (.tar).")
     var file: String
 
+    @Option(name: .long, help: ArgumentHelp(
+        "SHA-256 fingerprint of the root CA, as the issuing government publishes it (openssl x509 -noout -fingerprint -sha256). Without it the report prints the archive's for you to compare.",
+        valueName: "hex"))
+    var caFingerprint: String?
+
     func run() throws {
         guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file) does not exist") }
+        if let caFingerprint, caFingerprint.filter(\.isHexDigit).count != 64 {
+            throw ValidationError("--ca-fingerprint: 64 hexadecimal digits (colons allowed)")
+        }
         var failed = 0
-        let ok = try ArchiveVerifier().verify(path: file) { item in
+        let ok = try ArchiveVerifier(expectedRootFingerprint: caFingerprint).verify(path: file) { item in
             print("\(item.passed ? "PASS" : "FAIL")  \(item.subject): \(item.detail)")
             if !item.passed { failed += 1 }
         }
