@@ -130,13 +130,14 @@ public enum HTTPServer {
             // The tar streams chunk by chunk from the database: memory stays flat whatever its size.
             "GET /api/v1/archive/exports/{exportId}/download": { request, context in
                 let id = try Wire.uuid(context.parameters.get("exportId") ?? "", field: "exportId")
-                let (job, chunks) = try await archive.download(id, actor: try RequestScope.caller().actor, request: RequestScope.info)
+                let actor = try RequestScope.caller().actor
+                let (job, chunks) = try await archive.download(id, actor: actor, request: RequestScope.info)
                 var headers: HTTPFields = [.contentType: "application/x-tar"]
                 headers[.contentDisposition] = "attachment; filename=\"esurat-arsip-\(job.from)-\(job.to).tar\""
                 if let sha256 = job.sha256 { headers[HTTPField.Name("X-Content-SHA256")!] = sha256 }
                 return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: job.bytes) { writer in
                     for n in 0..<chunks {
-                        try await writer.write(ByteBuffer(bytes: try await archive.chunk(id, n)))
+                        try await writer.write(ByteBuffer(bytes: try await archive.chunk(id, n, actor: actor)))
                     }
                     try await writer.finish(nil)
                 })

@@ -98,20 +98,25 @@ public final class ArchiveService: Sendable {
         return (job, chunks)
     }
 
-    /// One stored chunk of a finished export.
-    public func chunk(_ id: UUID, _ n: Int) async throws -> [UInt8] {
-        try await pool.query("SELECT content FROM archive_export_chunks WHERE export_id = $1 AND n = $2", [id, n]).single()
+    /// One stored chunk of a finished export (auditors and admins, as the download).
+    public func chunk(_ id: UUID, _ n: Int, actor: Actor) async throws -> [UInt8] {
+        try AuditChain.authorize(actor)
+        return try await pool.query("SELECT content FROM archive_export_chunks WHERE export_id = $1 AND n = $2", [id, n]).single()
             .decode("content", as: PostgresBytes.self).bytes
     }
 
     /// Runs queued exports (and ones whose runner's lease ran out) until none is left.
     public func runPending() async {
         while let claimed = try? await claim() {
-            await run(claimed.0, claimed.1)
+            await run(claimed.id, claimed.selection, token: claimed.token)
         }
     }
 
-    func claim() async throws -> (UUID, ArchiveSelection)? {
+    /// Takes the oldest queued export (or one whose runner's lease ran out) under a lease
+    /// token of its own: this process may run several exports, and a runner that lost its
+    /// lease must be told apart from the one that took the job over, in this process too.
+    func claim() async throws -> (id: UUID, selection: ArchiveSelection, token: String)? {
+        let token = "\(owner)/\(UUID().uuidString.prefix(8))"
         guard let row = try await pool.query(
             """
             UPDATE archive_exports SET state = 'running', lease_owner = $1, lease_expires_at = now() + $2 * interval '1 second',
@@ -120,17 +125,29 @@ public final class ArchiveService: Sendable {
                         WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < now())
                         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id, from_date::text AS from_date, to_date::text AS to_date, unit_id, classification
-            """, [owner, Self.leaseSeconds]).first
+            """, [token, Self.leaseSeconds]).first
         else { return nil }
         let id: UUID = try row.decode("id")
         try await pool.query("DELETE FROM archive_export_chunks WHERE export_id = $1", [id])
         return (id, ArchiveSelection(
             from: try row.decode("from_date"), to: try row.decode("to_date"), unitID: try row.decode("unit_id"),
-            classification: try row.decode("classification")))
+            classification: try row.decode("classification")), token)
     }
 
-    func run(_ id: UUID, _ selection: ArchiveSelection) async {
+    func run(_ id: UUID, _ selection: ArchiveSelection, token owner: String) async {
         let sink = ChunkSink(pool: pool, export: id, owner: owner)
+        // The lease is renewed on a beat as well as with each stored chunk: sealing, the
+        // checkpoint and counting come before the first chunk and may outlast a lease.
+        let renewal = Task { [pool] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Self.leaseSeconds / 3))
+                if Task.isCancelled { break }
+                _ = try? await pool.query(
+                    "UPDATE archive_exports SET lease_expires_at = now() + $3 * interval '1 second' WHERE id = $1 AND lease_owner = $2",
+                    [id, owner, Self.leaseSeconds])
+            }
+        }
+        defer { renewal.cancel() }
         do {
             let result = try await exporter.export(selection, identifier: "urn:uuid:\(id.uuidString.lowercased())", sink: sink) { progress in
                 sink.progressLetters = progress.letters

@@ -65,6 +65,14 @@ struct Export: AsyncParsableCommand {
             }
             let elapsed = ContinuousClock.now - started
             FileHandle.standardError.write(Data("\n".utf8))
+            // An export from the command line is a read of every letter in it, Rahasia ones
+            // included, by whoever runs the server: it is audited as the API's are.
+            var details = ["from": chosen.from, "to": chosen.to, "letters": String(result.letters), "sha256": result.sha256, "via": "command line"]
+            if let unit { details["unit"] = unit }
+            if let classification { details["classification"] = classification }
+            try await runtime.pool.withTransaction { tx in
+                try await AuditLog.append(.init("archive.exported", objectType: "archive_export", actorUserID: nil, details: details), request: .local, on: tx)
+            }
             announce("""
                 Wrote \(out): \(result.letters) letters, \(result.auditEvents) audit events, \(result.checkpoints) signed checkpoints, \
                 \(result.bytes) bytes in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))).
