@@ -80,7 +80,8 @@ public enum ArchiveTools {
     /// - `delete-event`: one audit event from the middle of the first events file is removed;
     /// - `swap-events`: two neighbouring audit events are swapped;
     /// for these two the manifests, tag manifests and Payload-Oxum are recomputed, so the
-    /// bag itself stays valid and only the hash chain can tell.
+    /// bag itself stays valid and only the hash chain can tell;
+    /// - `reverse`: nothing changes but the order of the members (a re-packed bag).
     public static func tamper(_ input: String, _ output: String, mode: String) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
@@ -109,6 +110,8 @@ public enum ArchiveTools {
         data = bytearray(target_member[1])
         data[len(data) // 2] ^= 0x01
         target_member[1] = bytes(data)
+    elif mode == "reverse":
+        members.reverse()
     else:
         events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][0]
         lines = events[1].split(b"\n")[:-1]
