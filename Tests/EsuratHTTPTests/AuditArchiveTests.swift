@@ -170,6 +170,12 @@ func wibDay(offset: Int) -> String {
         let command = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tarPath])
         #expect(command.status == 0, "\(command.output)")
 
+        // The same bag re-packed in another member order still verifies.
+        let reversed = scratch + "/reversed.tar"
+        try ArchiveTools.tamper(tarPath, reversed, mode: "reverse")
+        let reversedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", reversed])
+        #expect(reversedReport.status == 0, "\(reversedReport.output)")
+
         // One flipped byte in a payload file: bagit and verify-archive both refuse.
         let flipped = scratch + "/flipped.tar"
         try ArchiveTools.tamper(tarPath, flipped, mode: "flip")

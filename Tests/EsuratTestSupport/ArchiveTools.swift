@@ -84,7 +84,8 @@ public enum ArchiveTools {
     /// - `truncate-tail`: the last audit event is dropped and segment.json told so;
     /// - `rogue-root`: a self-signed certificate of the tamperer's is added to data/pki/ca.pem;
     /// for these the manifests, tag manifests and Payload-Oxum are recomputed, so the bag
-    /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell.
+    /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell;
+    /// - `reverse`: nothing changes but the order of the members (a re-packed bag).
     public static func tamper(_ input: String, _ output: String, mode: String) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
@@ -120,6 +121,8 @@ public enum ArchiveTools {
                         "-days", "30"], check=True, capture_output=True)
         ca = [m for m in members if rel(m[0]) == "data/pki/ca.pem"][0]
         ca[1] = ca[1] + open(os.path.join(work, "c.pem"), "rb").read()
+    elif mode == "reverse":
+        members.reverse()
     else:
         events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][-1]
         lines = events[1].split(b"\n")[:-1]
@@ -140,7 +143,7 @@ public enum ArchiveTools {
         else:
             sys.exit("unknown mode " + mode)
         events[1] = b"\n".join(lines) + b"\n"
-    if mode != "flip":
+    if mode not in ("flip", "reverse"):
         # Keep the bag valid: recompute manifests, oxum and tag manifests.
         payload = [m for m in members if rel(m[0]).startswith("data/")]
         by_name = {rel(m[0]): m for m in members}

@@ -2,6 +2,7 @@ import EsuratDomain
 public import EsuratPostgres
 import EsuratSigning
 import Foundation
+import Synchronization
 
 /// Writes the audit archive: a BagIt bag (RFC 8493) as one ustar stream, in a single pass
 /// with flat memory. Letters are read in keyset pages; every payload file's SHA-256 and
@@ -196,10 +197,16 @@ public final class ArchiveExporter: Sendable {
     /// 0001-01-01 in microseconds since 1970: before every row, as a keyset start.
     static let beforeEverything: Int64 = -62_135_596_800 * 1_000_000
 
-    static func iso(_ date: Date) -> String {
+    /// One formatter for every letter: making an ISO8601DateFormatter costs more than
+    /// formatting with it, and an export formats three dates per letter.
+    static let isoFormatter: Mutex<ISO8601DateFormatter> = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        return Mutex(formatter)
+    }()
+
+    static func iso(_ date: Date) -> String {
+        isoFormatter.withLock { $0.string(from: date) }
     }
 
     private func writeLetter(

@@ -30,6 +30,17 @@ public struct ArchiveVerifier {
         var state = try State(report: report)
         state.expectedRootFingerprint = expectedRootFingerprint.map(Self.normalisedFingerprint)
         defer { state.removeSpools() }
+        // The trust material first: esurat writes it at the front, so this look ends after a
+        // few headers; an archive re-packed in another order is read once more to find it.
+        let lookahead = try TarReader(path: path)
+        let trustFiles = ["ca.pem", "crl.der", "root-crl.der", "evidence.pem"]
+        while state.pki.count < trustFiles.count, let entry = try lookahead.next() {
+            for name in trustFiles where entry.path.hasSuffix("/data/pki/" + name) {
+                var bytes: [UInt8] = []
+                try lookahead.read(entry) { bytes.append(contentsOf: $0) }
+                state.pki[name] = bytes
+            }
+        }
         let reader = try TarReader(path: path)
         var root: String?
         while let entry = try reader.next() {
@@ -103,8 +114,8 @@ public struct ArchiveVerifier {
         // Audit chain.
         /// Event hashes by chain position, compactly (32 bytes each), for the checkpoints.
         var chainHashes: [Int64: HashValue] = [:]
+        var eventFiles: [EventFile] = []
         var lastSequence: Int64?
-        var lastHash: String?
         var firstSequence: Int64?
         var events = 0
         var chainProblems: [String] = []
@@ -332,7 +343,18 @@ public struct ArchiveVerifier {
             return (object, nil)
         }
 
+        /// One events file: its lines are linked here; files are linked to each other at the
+        /// end in chain order, so the order files come in the tar does not matter.
+        struct EventFile {
+            var name: String
+            var firstSequence: Int64
+            var firstPrevHash: String
+            var lastSequence: Int64
+            var lastHash: String
+        }
+
         mutating func auditLines(_ content: [UInt8], file: String) {
+            var current: EventFile?
             for line in content.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
                 events += 1
                 let (event, problem) = Self.eventProblem(Array(line))
@@ -341,22 +363,42 @@ public struct ArchiveVerifier {
                       case .string(let prev)? = event["prevHash"]
                 else { continue }
                 let sequence = Int64(n)
-                if let lastSequence, sequence != lastSequence + 1 {
-                    chainProblems.append("event \(sequence) follows event \(lastSequence): the chain has a gap or is out of order")
+                if let previous = current {
+                    if sequence != previous.lastSequence + 1 {
+                        chainProblems.append("event \(sequence) follows event \(previous.lastSequence): the chain has a gap or is out of order")
+                    }
+                    if prev != previous.lastHash {
+                        chainProblems.append("event \(sequence): prevHash does not match the previous event's hash")
+                    }
+                    current?.lastSequence = sequence
+                    current?.lastHash = hash
+                } else {
+                    current = EventFile(name: file, firstSequence: sequence, firstPrevHash: prev, lastSequence: sequence, lastHash: hash)
                 }
-                if let lastHash, prev != lastHash {
-                    chainProblems.append("event \(sequence): prevHash does not match the previous event's hash")
-                }
-                if firstSequence == nil { firstSequence = sequence }
                 chainHashes[sequence] = HashValue(hex: hash)
-                lastSequence = sequence
-                lastHash = hash
             }
+            if let current { eventFiles.append(current) }
+        }
+
+        /// Links the events files to each other in chain order.
+        mutating func linkEventFiles() {
+            let files = eventFiles.sorted { $0.firstSequence < $1.firstSequence }
+            for (previous, next) in zip(files, files.dropFirst()) {
+                if next.firstSequence != previous.lastSequence + 1 {
+                    chainProblems.append("\(next.name) starts at event \(next.firstSequence) after event \(previous.lastSequence): the chain has a gap")
+                }
+                if next.firstPrevHash != previous.lastHash {
+                    chainProblems.append("event \(next.firstSequence): prevHash does not match the previous event's hash")
+                }
+            }
+            firstSequence = files.first?.firstSequence
+            lastSequence = files.last?.lastSequence
         }
 
         mutating func finish() throws {
             try finishLetter()
             // The audit chain and its checkpoints.
+            linkEventFiles()
             if segment == nil { chainProblems.append("data/audit/segment.json is missing") }
             if let segment, case .number(let stated)? = segment["events"], Int(stated) != events {
                 chainProblems.append("segment.json states \(Int(stated)) events, the archive holds \(events)")
