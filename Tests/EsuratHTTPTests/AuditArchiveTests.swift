@@ -203,6 +203,12 @@ func wibDay(offset: Int) -> String {
         let truncatedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", truncated])
         #expect(truncatedReport.status == 1, "\(truncatedReport.output)")
         #expect(truncatedReport.output.contains("FAIL  bag signature"), "\(truncatedReport.output)")
+        // A tar cut short in the middle of a member is a failed item, not a crash.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: tarPath))
+        let cut = scratch + "/cut.tar"
+        try whole.prefix(whole.count / 2 + 100).write(to: URL(fileURLWithPath: cut))
+        let cutReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", cut])
+        #expect(cutReport.status == 1 && cutReport.output.contains("FAIL  archive"), "\(cutReport.output)")
         // A root of the tamperer's added to ca.pem is refused.
         let rogue = scratch + "/rogue-root.tar"
         try ArchiveTools.tamper(tarPath, rogue, mode: "rogue-root")

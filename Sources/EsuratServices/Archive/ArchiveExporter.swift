@@ -332,26 +332,34 @@ public final class ArchiveExporter: Sendable {
             written += rows.count
             cursor = try rows.last!.decode("chain_seq")
         }
-        let checkpoints = try await pool.query(
-            """
-            SELECT id, chain_seq, encode(head_hash, 'hex') AS head_hash, statement, signature, created_at
-            FROM audit_checkpoints WHERE chain_seq >= $1 AND chain_seq <= $2 ORDER BY chain_seq
-            """, [first, end]).map(AuditChain.checkpoint)
-        for checkpoint in checkpoints {
-            let name = String(format: "data/audit/checkpoints/%012lld", checkpoint.sequence)
-            try await payload(name + ".json", checkpoint.statement)
-            try await payload(name + ".p7s", checkpoint.signature)
-            if let parts = try? SignatureParts(der: checkpoint.signature), let token = parts.timestampToken {
-                try await payload(name + ".sigvalue", parts.signatureValue)
-                try await payload(name + ".tst", token)
+        // Checkpoints in keyset pages too: one every 15 minutes is 35,000 a year.
+        var checkpointCount = 0
+        var after = first - 1
+        while true {
+            let page = try await pool.query(
+                """
+                SELECT id, chain_seq, encode(head_hash, 'hex') AS head_hash, statement, signature, created_at
+                FROM audit_checkpoints WHERE chain_seq > $1 AND chain_seq <= $2 ORDER BY chain_seq LIMIT 500
+                """, [after, end]).map(AuditChain.checkpoint)
+            guard let last = page.last else { break }
+            for checkpoint in page {
+                let name = String(format: "data/audit/checkpoints/%012lld", checkpoint.sequence)
+                try await payload(name + ".json", checkpoint.statement)
+                try await payload(name + ".p7s", checkpoint.signature)
+                if let parts = try? SignatureParts(der: checkpoint.signature), let token = parts.timestampToken {
+                    try await payload(name + ".sigvalue", parts.signatureValue)
+                    try await payload(name + ".tst", token)
+                }
             }
+            checkpointCount += page.count
+            after = last.sequence
         }
         segment["firstSequence"] = .number(Double(first))
         segment["lastSequence"] = .number(Double(end))
         segment["events"] = .number(Double(written))
         segment["eventFiles"] = .number(Double(file))
-        segment["checkpoints"] = .number(Double(checkpoints.count))
+        segment["checkpoints"] = .number(Double(checkpointCount))
         try await payload("data/audit/segment.json", try CanonicalJSON.encode(.object(segment)))
-        return (written, checkpoints.count)
+        return (written, checkpointCount)
     }
 }

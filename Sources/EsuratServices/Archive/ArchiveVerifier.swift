@@ -34,44 +34,54 @@ public struct ArchiveVerifier {
         // few headers; an archive re-packed in another order is read once more to find it.
         let lookahead = try TarReader(path: path)
         let trustFiles = ["ca.pem", "crl.der", "root-crl.der", "evidence.pem"]
-        while state.pki.count < trustFiles.count, let entry = try lookahead.next() {
-            for name in trustFiles where entry.path.hasSuffix("/data/pki/" + name) {
-                var bytes: [UInt8] = []
-                try lookahead.read(entry) { bytes.append(contentsOf: $0) }
-                state.pki[name] = bytes
+        do {
+            while state.pki.count < trustFiles.count, let entry = try lookahead.next() {
+                for name in trustFiles where entry.path.hasSuffix("/data/pki/" + name) {
+                    var bytes: [UInt8] = []
+                    try lookahead.read(entry) { bytes.append(contentsOf: $0) }
+                    state.pki[name] = bytes
+                }
             }
+        } catch {
+            // Reported by the full read below, at the point where it fails.
         }
         let reader = try TarReader(path: path)
         var root: String?
-        while let entry = try reader.next() {
-            guard entry.type == UInt8(ascii: "0") || entry.type == UInt8(ascii: "7") else { continue }
-            let components = entry.path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
-            guard components.count == 2 else {
-                state.fail("archive", "\(entry.path) lies outside the bag's directory")
-                try reader.read(entry) { _ in }
-                continue
+        // A damaged tar (cut short, a broken header) is a failed item of the report, not a
+        // crash: what was read before it is still judged.
+        do {
+            while let entry = try reader.next() {
+                guard entry.type == UInt8(ascii: "0") || entry.type == UInt8(ascii: "7") else { continue }
+                let components = entry.path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+                guard components.count == 2 else {
+                    state.fail("archive", "\(entry.path) lies outside the bag's directory")
+                    try reader.read(entry) { _ in }
+                    continue
+                }
+                if root == nil { root = String(components[0]) }
+                guard root == String(components[0]) else {
+                    state.fail("archive", "\(entry.path) lies outside the bag \(root ?? "")")
+                    try reader.read(entry) { _ in }
+                    continue
+                }
+                let relative = String(components[1])
+                let keep = state.wantsContent(relative)
+                // The payload manifests list every file (a line each, 1.2 million for 100,000
+                // letters): they go to disk, not memory, and are compared at the end.
+                let spool = relative.hasPrefix("manifest-") ? try state.manifestSpool(relative) : nil
+                let digest = try StreamingDigest()
+                var content: [UInt8] = []
+                if keep { content.reserveCapacity(entry.size) }
+                try reader.read(entry) { piece in
+                    try piece.withUnsafeBytes { try digest.update($0) }
+                    if keep { content.append(contentsOf: piece) }
+                    try spool?.append(bytes: piece)
+                }
+                let digests = try digest.finalize()
+                try state.file(relative, size: entry.size, sha256: digests.sha256, sha512: digests.sha512, content: keep ? content : nil)
             }
-            if root == nil { root = String(components[0]) }
-            guard root == String(components[0]) else {
-                state.fail("archive", "\(entry.path) lies outside the bag \(root ?? "")")
-                try reader.read(entry) { _ in }
-                continue
-            }
-            let relative = String(components[1])
-            let keep = state.wantsContent(relative)
-            // The payload manifests list every file (a line each, 1.2 million for 100,000
-            // letters): they go to disk, not memory, and are compared at the end.
-            let spool = relative.hasPrefix("manifest-") ? try state.manifestSpool(relative) : nil
-            let digest = try StreamingDigest()
-            var content: [UInt8] = []
-            if keep { content.reserveCapacity(entry.size) }
-            try reader.read(entry) { piece in
-                try piece.withUnsafeBytes { try digest.update($0) }
-                if keep { content.append(contentsOf: piece) }
-                try spool?.append(bytes: piece)
-            }
-            let digests = try digest.finalize()
-            try state.file(relative, size: entry.size, sha256: digests.sha256, sha512: digests.sha512, content: keep ? content : nil)
+        } catch {
+            state.fail("archive", "the tar cannot be read to its end: \(error)")
         }
         try state.finish()
         return state.failures == 0
@@ -290,7 +300,7 @@ public struct ArchiveVerifier {
                     if case .array(let list)? = object["attachments"] {
                         for item in list {
                             if case .object(let a) = item, case .string(let sha)? = a["sha256"], case .number(let size)? = a["size"] {
-                                stated.append("\(sha):\(Int(size))")
+                                stated.append("\(sha):\(Int(exactly: size).map(String.init) ?? "?")")
                             }
                         }
                     }
@@ -337,7 +347,7 @@ public struct ArchiveVerifier {
             object["hash"] = .string(stated)
             if computed != stated {
                 let seq: String
-                if case .number(let n)? = object["chainSeq"] { seq = String(Int64(n)) } else { seq = "?" }
+                if case .number(let n)? = object["chainSeq"], let whole = Int64(exactly: n) { seq = String(whole) } else { seq = "?" }
                 return (object, "event \(seq): its hash does not match its content")
             }
             return (object, nil)
@@ -362,7 +372,7 @@ public struct ArchiveVerifier {
                 guard let event, case .number(let n)? = event["chainSeq"], case .string(let hash)? = event["hash"],
                       case .string(let prev)? = event["prevHash"]
                 else { continue }
-                let sequence = Int64(n)
+                guard let sequence = Int64(exactly: n) else { chainProblems.append("an event's chainSeq is not a whole number"); continue }
                 if let previous = current {
                     if sequence != previous.lastSequence + 1 {
                         chainProblems.append("event \(sequence) follows event \(previous.lastSequence): the chain has a gap or is out of order")
@@ -400,14 +410,14 @@ public struct ArchiveVerifier {
             // The audit chain and its checkpoints.
             linkEventFiles()
             if segment == nil { chainProblems.append("data/audit/segment.json is missing") }
-            if let segment, case .number(let stated)? = segment["events"], Int(stated) != events {
-                chainProblems.append("segment.json states \(Int(stated)) events, the archive holds \(events)")
+            if let segment, case .number(let stated)? = segment["events"], Int(exactly: stated) != events {
+                chainProblems.append("segment.json states \(stated) events, the archive holds \(events)")
             }
-            if let segment, case .number(let first)? = segment["firstSequence"], Int64(first) != firstSequence {
-                chainProblems.append("segment.json starts at event \(Int64(first)), the archive at \(firstSequence.map(String.init) ?? "none")")
+            if let segment, case .number(let first)? = segment["firstSequence"], Int64(exactly: first) != firstSequence {
+                chainProblems.append("segment.json starts at event \(first), the archive at \(firstSequence.map(String.init) ?? "none")")
             }
-            if let segment, case .number(let last)? = segment["lastSequence"], Int64(last) != lastSequence {
-                chainProblems.append("segment.json ends at event \(Int64(last)), the archive at \(lastSequence.map(String.init) ?? "none")")
+            if let segment, case .number(let last)? = segment["lastSequence"], Int64(exactly: last) != lastSequence {
+                chainProblems.append("segment.json ends at event \(last), the archive at \(lastSequence.map(String.init) ?? "none")")
             }
             if chainProblems.isEmpty {
                 pass("audit chain", events == 0 ? "no audit events in the period" : "\(events) events, \(firstSequence ?? 0)…\(lastSequence ?? 0): every hash and link recomputed")
@@ -422,7 +432,7 @@ public struct ArchiveVerifier {
                 let (ok, detail) = signature(statement, entry.signature, byServer: true)
                 guard ok else { fail(subject, "signature: \(detail)"); continue }
                 guard case .object(let object)? = try? JSONValue.parse(String(decoding: statement, as: UTF8.self)),
-                      case .number(let n)? = object["sequence"], Int64(n) == sequence, case .string(let head)? = object["headHash"]
+                      case .number(let n)? = object["sequence"], Int64(exactly: n) == sequence, case .string(let head)? = object["headHash"]
                 else { fail(subject, "the statement is not a checkpoint of sequence \(sequence)"); continue }
                 guard let hash = chainHashes[sequence] else { fail(subject, "the archive holds no event \(sequence) to compare with"); continue }
                 guard hash == HashValue(hex: head) else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
