@@ -70,28 +70,34 @@ public final class LetterService: Sendable {
             throw ServiceError(.forbidden, "Drafting letters needs the clerk or official role.")
         }
         let checked = try check(draft)
-        let id: UUID = try await pool.withTransaction { tx in
+        let id = UUID()
+        let view = Self.viewStatements(id, caller: caller)
+        let viewed = try await pool.withTransaction { tx in
             try await self.checkReferences(checked, on: tx)
             let drafterPosition = caller.user.positionID
             let (route, workflowID) = try await self.route(draft: draft, type: checked.type, unitID: caller.user.unitID, drafterPosition: drafterPosition, on: tx)
             let state = LetterWorkflowState(route: route, drafterUserID: caller.user.id, drafterPositionID: drafterPosition)
-            let row = try await tx.query(
-                """
-                INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level,
-                                     urgency, body, status, workflow_state, workflow_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10, $11) RETURNING id
-                """,
-                [caller.user.unitID, caller.user.id, drafterPosition, checked.type.rawValue, checked.subject, checked.classification.code,
-                 checked.securityLevel.rawValue, checked.urgency.rawValue, checked.body, try PostgresJSONB(state), workflowID]).single()
-            let id: UUID = try row.decode("id")
-            try await self.writeRecipients(id, checked.recipients, on: tx)
-            try await AuditLog.append(
-                .init("letter.created", objectType: "letter", objectID: id.uuidString, actorUserID: caller.user.id,
-                      actingPosition: caller.actor.positions.first { $0.positionID == drafterPosition }),
-                request: request, on: tx)
-            return id
+            // The letter, its recipients, the audit event and the letter's view: one round trip.
+            let writes = [
+                PostgresStatement(
+                    """
+                    INSERT INTO letters (id, unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level,
+                                         urgency, body, status, workflow_state, workflow_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12)
+                    """,
+                    [id, caller.user.unitID, caller.user.id, drafterPosition, checked.type.rawValue, checked.subject, checked.classification.code,
+                     checked.securityLevel.rawValue, checked.urgency.rawValue, checked.body, try PostgresJSONB(state), workflowID]),
+            ] + self.recipientStatements(id, checked.recipients) + [
+                try AuditLog.statement(
+                    .init("letter.created", objectType: "letter", objectID: id.uuidString, actorUserID: caller.user.id,
+                          actingPosition: caller.actor.positions.first { $0.positionID == drafterPosition }),
+                    request: request),
+            ]
+            let results = try await tx.pipeline(writes + view)
+            for result in results.prefix(writes.count) { _ = try result.get() }
+            return Array(results.suffix(view.count))
         }
-        return try await letter(id, caller: caller)
+        return try await record(id, from: viewed, caller: caller)
     }
 
     /// Replaces the draft's content while it is a draft or returned; `expectedVersion` is the
@@ -128,20 +134,27 @@ public final class LetterService: Sendable {
     }
 
     func checkReferences(_ draft: CheckedDraft, on tx: PostgresConnection) async throws {
-        guard try await !tx.query("SELECT 1 FROM kka_codes WHERE code = $1 AND active", [draft.classification.code]).isEmpty else {
+        let found = try await tx.pipelined([
+            PostgresStatement("SELECT 1 FROM kka_codes WHERE code = $1 AND active", [draft.classification.code]),
+            PostgresStatement("SELECT id FROM units WHERE id = ANY($1) AND active", [draft.recipients.map(\.unitID)]),
+        ])
+        guard !found[0].isEmpty else {
             throw ServiceError.invalid("classificationCode", "\(draft.classification.code) is not in the classification table")
         }
-        let known = Set(try await tx.query("SELECT id FROM units WHERE id = ANY($1) AND active", [draft.recipients.map(\.unitID)])
-            .map { try $0.decode("id", as: UUID.self) })
+        let known = Set(try found[1].map { try $0.decode("id", as: UUID.self) })
         for (index, recipient) in draft.recipients.enumerated() where !known.contains(recipient.unitID) {
             throw ServiceError.invalid("recipients[\(index)].unitId", "no active unit has this id")
         }
     }
 
     func writeRecipients(_ letter: UUID, _ recipients: [(unitID: UUID, role: String)], on tx: PostgresConnection) async throws {
-        for (index, recipient) in recipients.enumerated() {
-            try await tx.query("INSERT INTO letter_recipients (letter_id, unit_id, role, position) VALUES ($1, $2, $3, $4)",
-                               [letter, recipient.unitID, recipient.role, index])
+        _ = try await tx.pipelined(recipientStatements(letter, recipients))
+    }
+
+    func recipientStatements(_ letter: UUID, _ recipients: [(unitID: UUID, role: String)]) -> [PostgresStatement] {
+        recipients.enumerated().map { index, recipient in
+            PostgresStatement("INSERT INTO letter_recipients (letter_id, unit_id, role, position) VALUES ($1, $2, $3, $4)",
+                              [letter, recipient.unitID, recipient.role, index])
         }
     }
 
@@ -163,18 +176,22 @@ public final class LetterService: Sendable {
             guard !reviewers.contains(signer), Set(reviewers).count == reviewers.count else {
                 throw ServiceError.invalid("reviewerPositionIds", "each position appears once, and not as the signer")
             }
+            let named = reviewers + [signer]
+            var superiors: [UUID: UUID?] = [:]
+            for row in try await tx.query(
+                """
+                WITH RECURSIVE down(id) AS (SELECT $2::uuid UNION ALL SELECT u.id FROM units u JOIN down ON u.parent_id = down.id)
+                SELECT p.id, p.superior_id FROM positions p WHERE p.id = ANY($1) AND p.unit_id IN (SELECT id FROM down)
+                """, [named, opd]) {
+                superiors[try row.decode("id", as: UUID.self)] = try row.decode("superior_id", as: UUID?.self)
+            }
             var steps: [RouteStep] = []
-            for (index, position) in (reviewers + [signer]).enumerated() {
+            for (index, position) in named.enumerated() {
                 let field = index < reviewers.count ? "reviewerPositionIds[\(index)]" : "signerPositionId"
-                let rows = try await tx.query(
-                    """
-                    WITH RECURSIVE down(id) AS (SELECT $2::uuid UNION ALL SELECT u.id FROM units u JOIN down ON u.parent_id = down.id)
-                    SELECT p.superior_id FROM positions p WHERE p.id = $1 AND p.unit_id IN (SELECT id FROM down)
-                    """, [position, opd])
-                guard let row = rows.first else { throw ServiceError.invalid(field, "is not a position of the drafting unit's OPD") }
+                guard let superior = superiors[position] else { throw ServiceError.invalid(field, "is not a position of the drafting unit's OPD") }
                 steps.append(RouteStep(
                     kind: index < reviewers.count ? .reviewHierarchy : .sign, positionID: position,
-                    escalationPositionID: try row.decode("superior_id"), deadlineHours: index < reviewers.count ? 24 : 48,
+                    escalationPositionID: superior, deadlineHours: index < reviewers.count ? 24 : 48,
                     capacity: index < reviewers.count ? nil : .direct))
             }
             return (steps, nil)
