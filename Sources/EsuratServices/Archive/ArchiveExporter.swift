@@ -102,10 +102,13 @@ public final class ArchiveExporter: Sendable {
         try await payload("data/pki/evidence.pem", Array(try pki.evidenceSigner().certificate.pem.utf8))
 
         // Letters, in keyset pages of (signed_at, id).
-        // The keyset starts before any possible row (year 1) instead of with NULLs: a
-        // `$5 IS NULL OR …` condition cannot bound the index scan, and every page would
-        // scan from the start again.
-        var afterMicros = Self.beforeEverything
+        // The keyset is the only lower bound of the scan, starting just before the first day
+        // of the period: with a separate `signed_at >= from` (or a `$5 IS NULL OR …`), the
+        // index scan of every page would start at the period's beginning and step over every
+        // row already exported, quadratic in the period's size.
+        var afterMicros: Int64 = try await pool.query(
+            "SELECT (extract(epoch FROM ($1::date)::timestamp AT TIME ZONE 'Asia/Jakarta') * 1000000)::bigint - 1 AS start",
+            [selection.from]).single().decode("start")
         var afterID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         var letters = 0
         while true {
@@ -115,13 +118,12 @@ public final class ArchiveExporter: Sendable {
                        u.code AS unit_code, ld.document, ld.signature, ld.certificate_serial, ld.signer_capacity, ld.signed_at,
                        (extract(epoch FROM ld.signed_at) * 1000000)::bigint AS signed_us
                 FROM letter_documents ld JOIN letters l ON l.id = ld.letter_id JOIN units u ON u.id = l.unit_id
-                WHERE ld.signed_at >= ($1::date)::timestamp AT TIME ZONE 'Asia/Jakarta'
-                  AND ld.signed_at < ($2::date + 1)::timestamp AT TIME ZONE 'Asia/Jakarta'
-                  AND ($3::uuid[] IS NULL OR l.unit_id = ANY($3))
-                  AND ($4::text IS NULL OR l.classification_code = $4 OR l.classification_code LIKE $4 || '.%')
-                  AND (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $5::bigint * interval '1 microsecond', $6::uuid)
-                ORDER BY ld.signed_at, ld.letter_id LIMIT $7
-                """, [selection.from, selection.to, units, selection.classification, afterMicros, afterID, pageSize])
+                WHERE (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $4::bigint * interval '1 microsecond', $5::uuid)
+                  AND ld.signed_at < ($1::date + 1)::timestamp AT TIME ZONE 'Asia/Jakarta'
+                  AND ($2::uuid[] IS NULL OR l.unit_id = ANY($2))
+                  AND ($3::text IS NULL OR l.classification_code = $3 OR l.classification_code LIKE $3 || '.%')
+                ORDER BY ld.signed_at, ld.letter_id LIMIT $6
+                """, [selection.to, units, selection.classification, afterMicros, afterID, pageSize])
             if rows.isEmpty { break }
             let ids: [UUID] = try rows.map { try $0.decode("id") }
             let related = try await Related.load(ids, on: pool)
