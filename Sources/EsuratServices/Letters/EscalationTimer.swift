@@ -26,7 +26,8 @@ public struct EscalationTimer: Service {
             } catch {
                 logger.warning("escalation pass failed", metadata: ["error_type": "\(type(of: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // The pause ends at once on graceful shutdown: SIGTERM must not wait out a minute.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
