@@ -26,53 +26,53 @@ import Testing
             "ESURAT_DATABASE_URL": pool.configuration.connectionString, "ESURAT_PKI_PASSPHRASE": "frasa-sandi-pki-uji-arsip",
             "ESURAT_ADMIN_PASSWORD": "kata-sandi-admin-uji", "ESURAT_ORGANIZATION": "Pemerintah Kabupaten Bangkalan",
         ]
-        func esurat(_ arguments: String...) throws -> (status: Int32, output: String) {
-            try ArchiveTools.run(ArchiveTools.esurat, arguments + (["seed-demo", "export"].contains(arguments[0]) ? ["--schema-dir", schema, "--log-level", "error"] : []),
+        func esurat(_ arguments: String...) async throws -> (status: Int32, output: String) {
+            try await ArchiveTools.run(ArchiveTools.esurat, arguments + (["seed-demo", "export"].contains(arguments[0]) ? ["--schema-dir", schema, "--log-level", "error"] : []),
                                  in: scratch, environment: environment)
         }
 
         // The demo Kabupaten: its units, positions and accounts are audit events of today.
-        let seeded = try esurat("seed-demo")
+        let seeded = try await esurat("seed-demo")
         #expect(seeded.status == 0, "\(seeded.output)")
         let events: Int = try await pool.query("SELECT count(*) AS n FROM audit_events").single().decode("n")
         #expect(events > 20)
 
         // Bad input is named.
-        let inverted = try esurat("export", "--from", "2026-12-31", "--to", "2026-01-01", "--out", "x.tar")
+        let inverted = try await esurat("export", "--from", "2026-12-31", "--to", "2026-01-01", "--out", "x.tar")
         #expect(inverted.status != 0)
         #expect(inverted.output.contains("--to must not be before from"), "\(inverted.output)")
-        let unknown = try esurat("export", "--from", Self.day(offset: -1), "--to", Self.day(offset: 1), "--unit", "TIDAK-ADA", "--out", "x.tar")
+        let unknown = try await esurat("export", "--from", Self.day(offset: -1), "--to", Self.day(offset: 1), "--unit", "TIDAK-ADA", "--out", "x.tar")
         #expect(unknown.status != 0)
         #expect(unknown.output.contains("--unit TIDAK-ADA is not a unit"), "\(unknown.output)")
 
-        let exported = try esurat("export", "--from", Self.day(offset: -1), "--to", Self.day(offset: 1), "--out", "arsip.tar")
+        let exported = try await esurat("export", "--from", Self.day(offset: -1), "--to", Self.day(offset: 1), "--out", "arsip.tar")
         #expect(exported.status == 0, "\(exported.output)")
         #expect(exported.output.contains("0/0 letters (100%)"), "progress on stderr: \(exported.output)")
         #expect(exported.output.contains("SHA-256 "))
         let tar = scratch + "/arsip.tar"
-        let verified = try esurat("verify-archive", tar)
+        let verified = try await esurat("verify-archive", tar)
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("PASS  audit chain"), "\(verified.output)")
         #expect(verified.output.contains("PASS  checkpoint"))
 
-        let bag = try ArchiveTools.extract(tar)
-        let bagit = try ArchiveTools.bagitValidate(bag)
+        let bag = try await ArchiveTools.extract(tar)
+        let bagit = try await ArchiveTools.bagitValidate(bag)
         #expect(bagit.status == 0, "\(bagit.output)")
         #expect(try String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8).contains("Source-Organization: Pemerintah Kabupaten Bangkalan"))
         for (signature, content) in ArchiveTools.signatures(in: bag) {
-            let stock = try ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content,
+            let stock = try await ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content,
                                                                   "-CAfile", bag + "/data/pki/ca.pem", "-out", "/dev/null"])
             #expect(stock.status == 0, "\(signature): \(stock.output)")
         }
 
         for mode in ["delete-event", "swap-events", "flip"] {
             let tampered = scratch + "/\(mode).tar"
-            try ArchiveTools.tamper(tar, tampered, mode: mode)
-            let report = try esurat("verify-archive", tampered)
+            try await ArchiveTools.tamper(tar, tampered, mode: mode)
+            let report = try await esurat("verify-archive", tampered)
             #expect(report.status == 1, "\(mode): \(report.output)")
             #expect(report.output.contains("does NOT verify"))
         }
-        let missing = try esurat("verify-archive", scratch + "/nothing.tar")
+        let missing = try await esurat("verify-archive", scratch + "/nothing.tar")
         #expect(missing.status != 0)
     }
 }

@@ -127,8 +127,8 @@ func wibDay(offset: Int) -> String {
         }
 
         // The bag validates with the PyPI bagit package.
-        let bag = try ArchiveTools.extract(tarPath)
-        let validated = try ArchiveTools.bagitValidate(bag)
+        let bag = try await ArchiveTools.extract(tarPath)
+        let validated = try await ArchiveTools.bagitValidate(bag)
         #expect(validated.status == 0, "\(validated.output)")
         // Every .p7s verifies with stock openssl and only the archive's CA file.
         let signatures = ArchiveTools.signatures(in: bag)
@@ -137,13 +137,13 @@ func wibDay(offset: Int) -> String {
         #expect(signatures.contains { $0.signature.contains("/audit/checkpoints/") })
         #expect(signatures.contains { $0.signature.hasSuffix("/tagmanifest-sha256.txt.p7s") }, "the bag itself is signed")
         for (signature, content) in signatures {
-            let stock = try ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content,
+            let stock = try await ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content,
                                                                   "-CAfile", bag + "/data/pki/ca.pem", "-out", "/dev/null"])
             #expect(stock.status == 0, "\(signature): \(stock.output)")
         }
         // Time-stamps with openssl ts, as the README tells.
         let first = bag + "/data/letters/\(letters[0].lowercased())"
-        let ts = try ArchiveTools.run("/usr/bin/openssl", ["ts", "-verify", "-in", first + "/document.tst", "-token_in", "-data", first + "/document.sigvalue",
+        let ts = try await ArchiveTools.run("/usr/bin/openssl", ["ts", "-verify", "-in", first + "/document.tst", "-token_in", "-data", first + "/document.sigvalue",
                                                            "-CAfile", bag + "/data/pki/ca.pem", "-untrusted", bag + "/data/pki/tsa.pem"])
         #expect(ts.status == 0 && ts.output.contains("Verification: OK"), "\(ts.output)")
         // The letter directory holds what the issue asks for.
@@ -167,21 +167,21 @@ func wibDay(offset: Int) -> String {
         #expect(try ArchiveVerifier().verify(path: tarPath) { lines.append("\($0.passed) \($0.subject): \($0.detail)") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("true audit chain") })
         #expect(lines.filter { $0.hasPrefix("true letter ") }.count == 3)
-        let command = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tarPath])
+        let command = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tarPath])
         #expect(command.status == 0, "\(command.output)")
 
         // The same bag re-packed in another member order still verifies.
         let reversed = scratch + "/reversed.tar"
-        try ArchiveTools.tamper(tarPath, reversed, mode: "reverse")
-        let reversedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", reversed])
+        try await ArchiveTools.tamper(tarPath, reversed, mode: "reverse")
+        let reversedReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", reversed])
         #expect(reversedReport.status == 0, "\(reversedReport.output)")
 
         // One flipped byte in a payload file: bagit and verify-archive both refuse.
         let flipped = scratch + "/flipped.tar"
-        try ArchiveTools.tamper(tarPath, flipped, mode: "flip")
-        let flippedBag = try ArchiveTools.extract(flipped)
-        #expect(try ArchiveTools.bagitValidate(flippedBag).status != 0)
-        let flippedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", flipped])
+        try await ArchiveTools.tamper(tarPath, flipped, mode: "flip")
+        let flippedBag = try await ArchiveTools.extract(flipped)
+        #expect(try await ArchiveTools.bagitValidate(flippedBag).status != 0)
+        let flippedReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", flipped])
         #expect(flippedReport.status == 1, "\(flippedReport.output)")
         #expect(flippedReport.output.contains("FAIL  manifest-sha256.txt") && flippedReport.output.contains("attachments"))
 
@@ -189,9 +189,9 @@ func wibDay(offset: Int) -> String {
         // match: the bag is valid, the chain is not.
         for mode in ["delete-event", "swap-events"] {
             let tampered = scratch + "/\(mode).tar"
-            try ArchiveTools.tamper(tarPath, tampered, mode: mode)
-            #expect(try ArchiveTools.bagitValidate(try ArchiveTools.extract(tampered)).status == 0, "the rewritten bag is still a valid bag")
-            let report = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tampered])
+            try await ArchiveTools.tamper(tarPath, tampered, mode: mode)
+            #expect(try await ArchiveTools.bagitValidate(try await ArchiveTools.extract(tampered)).status == 0, "the rewritten bag is still a valid bag")
+            let report = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tampered])
             #expect(report.status == 1, "\(mode): \(report.output)")
             #expect(report.output.contains("FAIL  audit chain"), "\(mode): \(report.output)")
             #expect(report.output.contains("FAIL  bag signature"), "\(mode): \(report.output)")
@@ -199,20 +199,20 @@ func wibDay(offset: Int) -> String {
         // The segment cut short at its end, segment.json and the manifests made to agree: the
         // chain still links, but the bag's signature no longer matches its tag manifest.
         let truncated = scratch + "/truncate-tail.tar"
-        try ArchiveTools.tamper(tarPath, truncated, mode: "truncate-tail")
-        let truncatedReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", truncated])
+        try await ArchiveTools.tamper(tarPath, truncated, mode: "truncate-tail")
+        let truncatedReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", truncated])
         #expect(truncatedReport.status == 1, "\(truncatedReport.output)")
         #expect(truncatedReport.output.contains("FAIL  bag signature"), "\(truncatedReport.output)")
         // A tar cut short in the middle of a member is a failed item, not a crash.
         let whole = try Data(contentsOf: URL(fileURLWithPath: tarPath))
         let cut = scratch + "/cut.tar"
         try whole.prefix(whole.count / 2 + 100).write(to: URL(fileURLWithPath: cut))
-        let cutReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", cut])
+        let cutReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", cut])
         #expect(cutReport.status == 1 && cutReport.output.contains("FAIL  archive"), "\(cutReport.output)")
         // A root of the tamperer's added to ca.pem is refused.
         let rogue = scratch + "/rogue-root.tar"
-        try ArchiveTools.tamper(tarPath, rogue, mode: "rogue-root")
-        let rogueReport = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", rogue])
+        try await ArchiveTools.tamper(tarPath, rogue, mode: "rogue-root")
+        let rogueReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", rogue])
         #expect(rogueReport.status == 1 && rogueReport.output.contains("FAIL  pki"), "\(rogueReport.output)")
         // The root's fingerprint: reported, and when the auditor gives the published one,
         // required; it is what `openssl x509 -fingerprint -sha256` prints for the root.
@@ -223,7 +223,7 @@ func wibDay(offset: Int) -> String {
         for pem in rootPEM {
             let file = scratch + "/cert.pem"
             try pem.write(toFile: file, atomically: true, encoding: .utf8)
-            let subject = try ArchiveTools.run("/usr/bin/openssl", ["x509", "-in", file, "-noout", "-subject", "-issuer", "-fingerprint", "-sha256"]).output
+            let subject = try await ArchiveTools.run("/usr/bin/openssl", ["x509", "-in", file, "-noout", "-subject", "-issuer", "-fingerprint", "-sha256"]).output
             let lines = subject.split(separator: "\n").map(String.init)
             if lines.count >= 3, lines[0].dropFirst("subject=".count) == lines[1].dropFirst("issuer=".count) {
                 published = lines[2].components(separatedBy: "=").last
@@ -231,9 +231,9 @@ func wibDay(offset: Int) -> String {
         }
         #expect(published != nil)
         #expect(command.output.contains(published ?? "-"), "the report prints the root's fingerprint")
-        let pinned = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", published ?? "", tarPath])
+        let pinned = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", published ?? "", tarPath])
         #expect(pinned.status == 0, "\(pinned.output)")
-        let wrongPin = try ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", String(repeating: "AB", count: 32), tarPath])
+        let wrongPin = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", "--ca-fingerprint", String(repeating: "AB", count: 32), tarPath])
         #expect(wrongPin.status == 1 && wrongPin.output.contains("FAIL  pki"), "\(wrongPin.output)")
     }
 
@@ -352,7 +352,7 @@ func wibDay(offset: Int) -> String {
             try Data(base64Encoded: checkpoint["signature"] as? String ?? "")!.write(to: URL(fileURLWithPath: scratch + "/checkpoint.p7s"))
             let chainPEM = try await client.send(.get, "/api/v1/pki/ca.pem")
             try Data(chainPEM.body.readableBytesView).write(to: URL(fileURLWithPath: scratch + "/ca.pem"))
-            let stock = try ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", scratch + "/checkpoint.p7s",
+            let stock = try await ArchiveTools.run("/usr/bin/openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", scratch + "/checkpoint.p7s",
                                                                   "-content", scratch + "/checkpoint.json", "-CAfile", scratch + "/ca.pem", "-out", "/dev/null"])
             #expect(stock.status == 0, "\(stock.output)")
             let listed = try await client.send(.get, "/api/v1/audit/checkpoints", token: auditor).json()["items"] as? [[String: Any]] ?? []
@@ -428,7 +428,7 @@ func wibDay(offset: Int) -> String {
         }
         let whole = try await tar.close()
         #expect(whole == Digest.hex(try Digest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: path))))))
-        let listed = try ArchiveTools.run("/usr/bin/tar", ["-tvf", path])
+        let listed = try await ArchiveTools.run("/usr/bin/tar", ["-tvf", path])
         #expect(listed.status == 0, "\(listed.output)")
         #expect(listed.output.contains(long) && listed.output.contains(" 1000 ") && listed.output.contains(" 513 "))
         let reader = try TarReader(path: path)

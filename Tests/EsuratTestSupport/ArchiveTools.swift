@@ -6,7 +6,7 @@ import Foundation
 public enum ArchiveTools {
     /// Runs a program; returns its exit status and its standard output and error together.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    static func runSync(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -25,19 +25,50 @@ public enum ArchiveTools {
         return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 
+    // The tools run for seconds (bagit, verify-archive, pip): waiting for them on Swift's
+    // cooperative threads (two on this machine) would stall every other test running in
+    // parallel, so each waits on a thread of its own.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    /// Runs a program; returns its exit status and its standard output and error together.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await offThePool { try runSync(executable, arguments, in: directory, environment: extra) }
+    }
+
+    /// A virtualenv with the PyPI `bagit` package, made once per machine (python3-venv).
+    public static func bagitPython() async throws -> String { try await offThePool { try bagitPythonSync() } }
+
+    /// Validates the bag in `directory` with `bagit.py --validate`.
+    public static func bagitValidate(_ directory: String) async throws -> (status: Int32, output: String) {
+        try await offThePool { try bagitValidateSync(directory) }
+    }
+
+    /// Extracts `tar` into a new directory and returns the bag's path inside it.
+    public static func extract(_ tar: String) async throws -> String { try await offThePool { try extractSync(tar) } }
+
+    /// Rewrites an archive with one change (see ``tamperSync(_:_:mode:)``).
+    public static func tamper(_ input: String, _ output: String, mode: String) async throws {
+        try await offThePool { try tamperSync(input, output, mode: mode) }
+    }
+
     /// The `esurat` binary built beside the test bundle.
     public static var esurat: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("esurat").path
     }
 
     /// A virtualenv with the PyPI `bagit` package, made once per machine (python3-venv).
-    public static func bagitPython() throws -> String {
+    static func bagitPythonSync() throws -> String {
         let venv = NSTemporaryDirectory() + "esurat-test-bagit-venv"
         let python = venv + "/bin/python"
-        if FileManager.default.fileExists(atPath: python), try run(python, ["-c", "import bagit"]).status == 0 { return python }
-        let made = try run("/usr/bin/env", ["python3", "-m", "venv", venv])
+        if FileManager.default.fileExists(atPath: python), try runSync(python, ["-c", "import bagit"]).status == 0 { return python }
+        let made = try runSync("/usr/bin/env", ["python3", "-m", "venv", venv])
         guard made.status == 0 else { throw ToolFailure(description: "python3 -m venv failed: \(made.output)") }
-        let installed = try run(venv + "/bin/pip", ["install", "--quiet", "bagit"])
+        let installed = try runSync(venv + "/bin/pip", ["install", "--quiet", "bagit"])
         guard installed.status == 0 else { throw ToolFailure(description: "pip install bagit failed: \(installed.output)") }
         return python
     }
@@ -47,15 +78,15 @@ public enum ArchiveTools {
     }
 
     /// Validates the bag in `directory` with `bagit.py --validate`.
-    public static func bagitValidate(_ directory: String) throws -> (status: Int32, output: String) {
-        try run(try bagitPython(), ["-m", "bagit", "--validate", directory])
+    static func bagitValidateSync(_ directory: String) throws -> (status: Int32, output: String) {
+        try runSync(try bagitPythonSync(), ["-m", "bagit", "--validate", directory])
     }
 
     /// Extracts `tar` into a new directory and returns the bag's path inside it.
-    public static func extract(_ tar: String) throws -> String {
+    static func extractSync(_ tar: String) throws -> String {
         let directory = NSTemporaryDirectory() + "esurat-extract-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let result = try run("/usr/bin/tar", ["-xf", tar, "-C", directory])
+        let result = try runSync("/usr/bin/tar", ["-xf", tar, "-C", directory])
         guard result.status == 0 else { throw ToolFailure(description: "tar -xf failed: \(result.output)") }
         let bags = try FileManager.default.contentsOfDirectory(atPath: directory)
         guard bags.count == 1 else { throw ToolFailure(description: "the archive holds \(bags.count) top directories") }
@@ -86,11 +117,11 @@ public enum ArchiveTools {
     /// for these the manifests, tag manifests and Payload-Oxum are recomputed, so the bag
     /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell;
     /// - `reverse`: nothing changes but the order of the members (a re-packed bag).
-    public static func tamper(_ input: String, _ output: String, mode: String) throws {
+    static func tamperSync(_ input: String, _ output: String, mode: String) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let result = try run("/usr/bin/env", ["python3", script, input, output, mode])
+        let result = try runSync("/usr/bin/env", ["python3", script, input, output, mode])
         guard result.status == 0 else { throw ToolFailure(description: "tamper \(mode) failed: \(result.output)") }
     }
 
