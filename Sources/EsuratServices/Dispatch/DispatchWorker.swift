@@ -212,11 +212,14 @@ public final class DispatchWorker: Service, Sendable {
         do {
             let facts = try await pool.query(
                 """
-                SELECT d.id, u.active, l.number, l.unit_id AS sender, encode(sha256(ld.document), 'hex') AS document_sha256
+                WITH documents AS (
+                    -- Each letter's document hashed once, not once per recipient in the batch.
+                    SELECT letter_id, encode(sha256(document), 'hex') AS document_sha256 FROM letter_documents WHERE letter_id = ANY($2))
+                SELECT d.id, u.active, l.number, l.unit_id AS sender, documents.document_sha256
                 FROM deliveries d JOIN units u ON u.id = d.recipient_unit_id JOIN letters l ON l.id = d.letter_id
-                LEFT JOIN letter_documents ld ON ld.letter_id = d.letter_id
+                LEFT JOIN documents ON documents.letter_id = d.letter_id
                 WHERE d.id = ANY($1)
-                """, [claims.map(\.id)])
+                """, [claims.map(\.id), Array(Set(claims.map(\.letterID)))])
             var subjects: [UUID: Evidence.Subject] = [:]
             var inactive = Set<UUID>()
             let byID = Dictionary(claims.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
