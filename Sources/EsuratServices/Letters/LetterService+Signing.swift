@@ -14,8 +14,7 @@ extension LetterService {
         check.check(!passphrase.isEmpty && passphrase.count <= 1024, "passphrase", "is required")
         try check.throwIfInvalid()
         let tsa = try pki.timestampAuthority()
-        let view = Self.viewStatements(id, caller: caller)
-        let viewed = try await pool.withTransaction { tx in
+        try await pool.withTransaction { tx in
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(.sign, to: state, by: Self.workflowActor(caller), at: Date()))
             guard let (capacity, acting) = actions.lazy.compactMap({ action -> (SigningCapacity, ActingPosition)? in
@@ -142,11 +141,10 @@ extension LetterService {
                 pki: self.pki, blocking: self.blocking)
             writes += try self.auditStatements(actions, letter: id, caller: caller, request: request)
             writes.append(PostgresStatement("SELECT pg_notify('deliveries', $1)", [id.uuidString]))
-            // The letter's new view rides along at the end of the same round trip.
-            let results = try await tx.pipeline(writes + view)
-            for result in results.prefix(writes.count) { _ = try result.get() }
-            return Array(results.suffix(view.count))
+            _ = try await tx.pipelined(writes)
         }
-        return try await record(id, from: viewed, caller: caller)
+        // The view is read after the commit: inside, it would hold the unit's number lock
+        // longer and serialise the unit's other signings behind it.
+        return try await letter(id, caller: caller)
     }
 }
