@@ -312,6 +312,31 @@ public final class ArchiveExporter: Sendable {
             return (0, 0)
         }
         let end: Int64 = try await pool.query("SELECT min(chain_seq) AS e FROM audit_checkpoints WHERE chain_seq >= $1", [last]).single().decode("e")
+        // The checkpoints before the events: a verifier reading the tar front to back then
+        // knows which events' hashes it must keep for them, and keeps only those (an archive
+        // of a busy year holds millions of events). Keyset pages: one every 15 minutes is
+        // 35,000 a year.
+        var checkpointCount = 0
+        var after = first - 1
+        while true {
+            let page = try await pool.query(
+                """
+                SELECT id, chain_seq, encode(head_hash, 'hex') AS head_hash, statement, signature, created_at
+                FROM audit_checkpoints WHERE chain_seq > $1 AND chain_seq <= $2 ORDER BY chain_seq LIMIT 500
+                """, [after, end]).map(AuditChain.checkpoint)
+            guard let last = page.last else { break }
+            for checkpoint in page {
+                let name = String(format: "data/audit/checkpoints/%012lld", checkpoint.sequence)
+                try await payload(name + ".json", checkpoint.statement)
+                try await payload(name + ".p7s", checkpoint.signature)
+                if let parts = try? SignatureParts(der: checkpoint.signature), let token = parts.timestampToken {
+                    try await payload(name + ".sigvalue", parts.signatureValue)
+                    try await payload(name + ".tst", token)
+                }
+            }
+            checkpointCount += page.count
+            after = last.sequence
+        }
         var written = 0
         var file = 0
         var cursor = first - 1
@@ -333,28 +358,6 @@ public final class ArchiveExporter: Sendable {
             try await payload(String(format: "data/audit/events-%06d.jsonl", file), text)
             written += rows.count
             cursor = try rows.last!.decode("chain_seq")
-        }
-        // Checkpoints in keyset pages too: one every 15 minutes is 35,000 a year.
-        var checkpointCount = 0
-        var after = first - 1
-        while true {
-            let page = try await pool.query(
-                """
-                SELECT id, chain_seq, encode(head_hash, 'hex') AS head_hash, statement, signature, created_at
-                FROM audit_checkpoints WHERE chain_seq > $1 AND chain_seq <= $2 ORDER BY chain_seq LIMIT 500
-                """, [after, end]).map(AuditChain.checkpoint)
-            guard let last = page.last else { break }
-            for checkpoint in page {
-                let name = String(format: "data/audit/checkpoints/%012lld", checkpoint.sequence)
-                try await payload(name + ".json", checkpoint.statement)
-                try await payload(name + ".p7s", checkpoint.signature)
-                if let parts = try? SignatureParts(der: checkpoint.signature), let token = parts.timestampToken {
-                    try await payload(name + ".sigvalue", parts.signatureValue)
-                    try await payload(name + ".tst", token)
-                }
-            }
-            checkpointCount += page.count
-            after = last.sequence
         }
         segment["firstSequence"] = .number(Double(first))
         segment["lastSequence"] = .number(Double(end))

@@ -124,12 +124,23 @@ public struct ArchiveVerifier {
         // Audit chain.
         /// Event hashes by chain position, compactly (32 bytes each), for the checkpoints.
         var chainHashes: [Int64: HashValue] = [:]
+        /// Whether the checkpoints came before the first events file (as esurat writes them).
+        var checkpointsFirst = false
         var eventFiles: [EventFile] = []
         var lastSequence: Int64?
         var firstSequence: Int64?
         var events = 0
         var chainProblems: [String] = []
-        var checkpoints: [Int64: (statement: [UInt8]?, signature: [UInt8]?)] = [:]
+        /// Each checkpoint's parts until both are read, then only its verdict and head hash:
+        /// a year holds some 35,000 checkpoints, too many to keep their signatures.
+        var checkpoints: [Int64: CheckpointEntry] = [:]
+
+        struct CheckpointEntry {
+            var statement: [UInt8]?
+            var signature: [UInt8]?
+            /// Once judged: the signature's verdict, and the head hash the statement signs.
+            var judged: (problem: String?, detail: String, head: HashValue?)?
+        }
         var segment: [String: JSONValue]?
 
         init(report: @escaping (Item) -> Void) throws {
@@ -221,8 +232,9 @@ public struct ArchiveVerifier {
                 let name = String(path.dropFirst("data/audit/checkpoints/".count))
                 let stem = name.split(separator: ".").first.map(String.init) ?? name
                 guard let sequence = Int64(stem) else { return }
-                if name.hasSuffix(".json") { checkpoints[sequence, default: (nil, nil)].statement = content }
-                if name.hasSuffix(".p7s") { checkpoints[sequence, default: (nil, nil)].signature = content }
+                if name.hasSuffix(".json") { checkpoints[sequence, default: CheckpointEntry()].statement = content }
+                if name.hasSuffix(".p7s") { checkpoints[sequence, default: CheckpointEntry()].signature = content }
+                judgeCheckpoint(sequence)
             } else if path == "data/audit/segment.json" {
                 if case .object(let object) = try? JSONValue.parse(String(decoding: content, as: UTF8.self)) { segment = object }
             }
@@ -363,7 +375,25 @@ public struct ArchiveVerifier {
             var lastHash: String
         }
 
+        /// Verifies a checkpoint once both its files are read, then lets go of them.
+        mutating func judgeCheckpoint(_ sequence: Int64) {
+            guard let entry = checkpoints[sequence], entry.judged == nil, let statement = entry.statement, entry.signature != nil else { return }
+            let (ok, detail) = signature(statement, entry.signature, byServer: true)
+            var judged: (problem: String?, detail: String, head: HashValue?)
+            if !ok {
+                judged = ("signature: \(detail)", detail, nil)
+            } else if case .object(let object)? = try? JSONValue.parse(String(decoding: statement, as: UTF8.self)),
+                      case .number(let n)? = object["sequence"], Int64(exactly: n) == sequence, case .string(let head)? = object["headHash"],
+                      let value = HashValue(hex: head) {
+                judged = (nil, detail, value)
+            } else {
+                judged = ("the statement is not a checkpoint of sequence \(sequence)", detail, nil)
+            }
+            checkpoints[sequence] = CheckpointEntry(statement: nil, signature: nil, judged: judged)
+        }
+
         mutating func auditLines(_ content: [UInt8], file: String) {
+            if events == 0 && eventFiles.isEmpty { checkpointsFirst = !checkpoints.isEmpty }
             var current: EventFile?
             for line in content.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
                 events += 1
@@ -385,7 +415,9 @@ public struct ArchiveVerifier {
                 } else {
                     current = EventFile(name: file, firstSequence: sequence, firstPrevHash: prev, lastSequence: sequence, lastHash: hash)
                 }
-                chainHashes[sequence] = HashValue(hex: hash)
+                // With the checkpoints read first (esurat writes them first), only their
+                // events' hashes are kept; otherwise (a re-packed archive) every one is.
+                if !checkpointsFirst || checkpoints[sequence] != nil { chainHashes[sequence] = HashValue(hex: hash) }
             }
             if let current { eventFiles.append(current) }
         }
@@ -426,18 +458,16 @@ public struct ArchiveVerifier {
             }
             var covered = false
             for sequence in checkpoints.keys.sorted() {
-                let entry = checkpoints[sequence]!
                 let subject = "checkpoint \(sequence)"
-                guard let statement = entry.statement else { fail(subject, "the statement is missing"); continue }
-                let (ok, detail) = signature(statement, entry.signature, byServer: true)
-                guard ok else { fail(subject, "signature: \(detail)"); continue }
-                guard case .object(let object)? = try? JSONValue.parse(String(decoding: statement, as: UTF8.self)),
-                      case .number(let n)? = object["sequence"], Int64(exactly: n) == sequence, case .string(let head)? = object["headHash"]
-                else { fail(subject, "the statement is not a checkpoint of sequence \(sequence)"); continue }
+                guard let judged = checkpoints[sequence]?.judged else {
+                    fail(subject, checkpoints[sequence]?.statement == nil ? "the statement is missing" : "signature: no signature file")
+                    continue
+                }
+                if let problem = judged.problem { fail(subject, problem); continue }
                 guard let hash = chainHashes[sequence] else { fail(subject, "the archive holds no event \(sequence) to compare with"); continue }
-                guard hash == HashValue(hex: head) else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
+                guard hash == judged.head else { fail(subject, "the signed head hash differs from event \(sequence)'s hash"); continue }
                 if sequence == lastSequence { covered = true }
-                pass(subject, "\(detail); head hash matches event \(sequence)")
+                pass(subject, "\(judged.detail); head hash matches event \(sequence)")
             }
             if events > 0 && !covered {
                 fail("audit checkpoints", "no signed checkpoint states the last event (\(lastSequence ?? 0)) of the segment")
