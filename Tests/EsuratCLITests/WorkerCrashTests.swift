@@ -27,8 +27,9 @@ import Testing
         try await pool.query(
             """
             WITH l AS (
-                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state)
-                SELECT $1, $2, 'nota_dinas', 'Uji ' || g, '000', 'biasa', 'biasa', '', 'signed', $3::jsonb FROM generate_series(1, 2500) g
+                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state,
+                                     pending_deliveries)
+                SELECT $1, $2, 'nota_dinas', 'Uji ' || g, '000', 'biasa', 'biasa', '', 'signed', $3::jsonb, cardinality($4::uuid[]) FROM generate_series(1, 2500) g
                 RETURNING id)
             INSERT INTO deliveries (letter_id, recipient_unit_id, role) SELECT l.id, u, 'to' FROM l, unnest($4::uuid[]) u
             """, [sender, drafter, state, units])
@@ -74,5 +75,7 @@ import Testing
         #expect(duplicated == 0)
         #expect(try await pool.query("SELECT min(attempts) AS n FROM deliveries").single().decode("n", as: Int.self) >= 1)
         #expect(try await pool.query("SELECT count(*) AS n FROM letters WHERE status <> 'delivered'").single().decode("n", as: Int.self) == 0)
+        // Every delivery counted off its letter exactly once, whatever was killed when.
+        #expect(try await pool.query("SELECT count(*) AS n FROM letters WHERE pending_deliveries <> 0").single().decode("n", as: Int.self) == 0)
     }
 }

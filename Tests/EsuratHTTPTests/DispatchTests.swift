@@ -27,9 +27,10 @@ import Testing
         for _ in 0..<count {
             let letter: UUID = try await test.pool.query(
                 """
-                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state)
-                VALUES ($1, $2, 'nota_dinas', 'Uji', '000', 'biasa', 'biasa', '', 'signed', $3) RETURNING id
-                """, [sender, admin, json]).single().decode("id")
+                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state,
+                                     pending_deliveries)
+                VALUES ($1, $2, 'nota_dinas', 'Uji', '000', 'biasa', 'biasa', '', 'signed', $3, $4) RETURNING id
+                """, [sender, admin, json, units.count]).single().decode("id")
             try await test.pool.query("INSERT INTO deliveries (letter_id, recipient_unit_id, role) SELECT $1, unnest($2::uuid[]), 'to'", [letter, units])
             letters.append(letter)
         }

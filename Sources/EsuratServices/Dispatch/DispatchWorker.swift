@@ -61,6 +61,12 @@ public final class DispatchWorker: Service, Sendable {
         var unitID: UUID
         var role: String
         var attempt: Int
+        /// What the delivery needs to know, read with the claim: whether the recipient unit
+        /// is active, and what the evidence states about the letter.
+        var unitActive = true
+        var letterNumber = ""
+        var senderUnitID: UUID?
+        var documentSHA256 = ""
     }
 
     struct LeaseLost: Error {}
@@ -170,23 +176,34 @@ public final class DispatchWorker: Service, Sendable {
         oldestLeaseAge.record(try row.decode("lease_age", as: Double.self))
     }
 
-    /// Leases up to a batch of ready deliveries, oldest first. Expired leases are not looked
+    /// Leases up to a batch of ready deliveries, oldest first, and reads what delivering them
+    /// needs in the same statement. Expired leases are not looked
     /// for here: once a second ``drainOnce()`` puts them back in the ready state, so the
     /// claim is one scan of the ready index, not also a walk over every lease that ever expired.
     func claim() async throws -> [Claim] {
         let leaseSeconds = Double(configuration.lease.components.seconds)
         return try await pool.query(
             """
-            UPDATE deliveries d SET state = 'leased', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
-                   attempts = d.attempts + 1
-            FROM (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
-                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
-            WHERE d.id = chosen.id
-            RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts
+            WITH claimed AS (
+                UPDATE deliveries d SET state = 'leased', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
+                       attempts = d.attempts + 1
+                FROM (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
+                WHERE d.id = chosen.id
+                RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts),
+            documents AS (
+                -- Each letter's document hashed once, not once per recipient in the batch.
+                SELECT letter_id, encode(sha256(document), 'hex') AS document_sha256 FROM letter_documents
+                WHERE letter_id IN (SELECT letter_id FROM claimed))
+            SELECT c.id, c.letter_id, c.recipient_unit_id, c.role, c.attempts, u.active, l.number, l.unit_id AS sender, documents.document_sha256
+            FROM claimed c JOIN units u ON u.id = c.recipient_unit_id JOIN letters l ON l.id = c.letter_id
+            LEFT JOIN documents ON documents.letter_id = c.letter_id
             """, [configuration.owner, leaseSeconds, configuration.batchSize]
         ).map {
             Claim(id: try $0.decode("id"), letterID: try $0.decode("letter_id"), unitID: try $0.decode("recipient_unit_id"),
-                  role: try $0.decode("role"), attempt: try $0.decode("attempts"))
+                  role: try $0.decode("role"), attempt: try $0.decode("attempts"), unitActive: try $0.decode("active"),
+                  letterNumber: try $0.decode("number", as: String?.self) ?? "", senderUnitID: try $0.decode("sender"),
+                  documentSHA256: try $0.decode("document_sha256", as: String?.self) ?? "")
         }
     }
 
@@ -210,27 +227,13 @@ public final class DispatchWorker: Service, Sendable {
     /// one bad item cannot hold up the rest.
     func deliver(batch claims: [Claim]) async {
         do {
-            let facts = try await pool.query(
-                """
-                WITH documents AS (
-                    -- Each letter's document hashed once, not once per recipient in the batch.
-                    SELECT letter_id, encode(sha256(document), 'hex') AS document_sha256 FROM letter_documents WHERE letter_id = ANY($2))
-                SELECT d.id, u.active, l.number, l.unit_id AS sender, documents.document_sha256
-                FROM deliveries d JOIN units u ON u.id = d.recipient_unit_id JOIN letters l ON l.id = d.letter_id
-                LEFT JOIN documents ON documents.letter_id = d.letter_id
-                WHERE d.id = ANY($1)
-                """, [claims.map(\.id), Array(Set(claims.map(\.letterID)))])
             var subjects: [UUID: Evidence.Subject] = [:]
             var inactive = Set<UUID>()
-            let byID = Dictionary(claims.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            for row in facts {
-                let id: UUID = try row.decode("id")
-                guard let claim = byID[id] else { continue }
-                if try !row.decode("active", as: Bool.self) { inactive.insert(id); continue }
-                subjects[id] = Evidence.Subject(
-                    deliveryID: id, letterID: claim.letterID, letterNumber: try row.decode("number", as: String?.self) ?? "",
-                    documentSHA256: try row.decode("document_sha256", as: String?.self) ?? "", senderUnitID: try row.decode("sender"),
-                    recipientUnitID: claim.unitID, attempt: claim.attempt)
+            for claim in claims {
+                guard claim.unitActive else { inactive.insert(claim.id); continue }
+                subjects[claim.id] = Evidence.Subject(
+                    deliveryID: claim.id, letterID: claim.letterID, letterNumber: claim.letterNumber, documentSHA256: claim.documentSHA256,
+                    senderUnitID: claim.senderUnitID ?? claim.unitID, recipientUnitID: claim.unitID, attempt: claim.attempt)
             }
             for claim in claims where inactive.contains(claim.id) {
                 await fail(claim, reason: "the recipient unit is inactive")
@@ -288,8 +291,9 @@ public final class DispatchWorker: Service, Sendable {
             """,
             [configuration.owner, claims.map(\.id), claims.map(\.attempt), Evidence.Kind.contentConsignment.rawValue,
              evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress])
-        let letters = Set(try done.map { try $0.decode("letter_id", as: UUID.self) }).sorted { $0.uuidString < $1.uuidString }
-        try await advanceLetters(letters, on: tx)
+        var counts: [UUID: Int] = [:]
+        for row in done { counts[try row.decode("letter_id", as: UUID.self), default: 0] += 1 }
+        try await advanceLetters(counts, on: tx)
         return done.count
     }
 
@@ -349,33 +353,36 @@ public final class DispatchWorker: Service, Sendable {
 
     /// Moves the letter to dispatching, and to delivered once every recipient has it.
     func advanceLetter(_ letter: UUID, on tx: PostgresConnection) async throws {
-        try await advanceLetters([letter], on: tx)
+        try await advanceLetters([letter: 1], on: tx)
     }
 
-    /// Moves letters to dispatching, and to delivered once every recipient has them.
-    func advanceLetters(_ letters: [UUID], on tx: PostgresConnection) async throws {
-        if letters.isEmpty { return }
-        // FOR NO KEY UPDATE, not FOR UPDATE: the inbox insert of each delivery already holds a
-        // KEY SHARE lock on the letter (its foreign key), and two deliveries of one letter
-        // upgrading to FOR UPDATE would deadlock. Locked in id order, so two batches sharing
-        // letters wait for each other instead of deadlocking. The count is a second statement
-        // of the pipeline: under READ COMMITTED it takes its snapshot after the locks are
-        // held, so it sees what the worker that held them before committed.
+    /// Counts `delivered` deliveries off each letter's pending ones and moves the letters on:
+    /// to dispatching, and to delivered when none is pending.
+    func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection) async throws {
+        if delivered.isEmpty { return }
+        let letters = delivered.keys.sorted { $0.uuidString < $1.uuidString }
+        // Locked in id order first, so two batches sharing letters wait for each other instead
+        // of deadlocking (FOR NO KEY UPDATE: the inbox inserts already hold KEY SHARE locks on
+        // them through their foreign key, which FOR UPDATE would conflict with). Under the
+        // lock each decrement sees the one committed before it: the batch that reaches zero is
+        // the one that completed the letter.
         let results = try await tx.pipelined([
-            PostgresStatement("SELECT id, workflow_state FROM letters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", [letters]),
+            PostgresStatement("SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", [letters]),
             PostgresStatement(
-                "SELECT letter_id, count(*) FILTER (WHERE state <> 'delivered') AS remaining FROM deliveries WHERE letter_id = ANY($1) GROUP BY letter_id",
-                [letters]),
+                """
+                UPDATE letters l SET pending_deliveries = l.pending_deliveries - c.n
+                FROM unnest($1::uuid[], $2::int[]) AS c(id, n) WHERE l.id = c.id
+                RETURNING l.id, l.pending_deliveries, l.workflow_state
+                """, [letters, letters.map { delivered[$0] ?? 0 }]),
         ])
-        var remaining: [UUID: Int] = [:]
-        for row in results[1] { remaining[try row.decode("letter_id")] = try row.decode("remaining") }
         var updates: [PostgresStatement] = []
-        for row in results[0] {
+        for row in results[1] {
             let id: UUID = try row.decode("id")
             let before = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
             var state = before
             if case .success(let (next, _)) = LetterWorkflow.apply(.dispatchStarted, to: state, by: nil, at: Date()) { state = next }
-            if remaining[id, default: 0] == 0, case .success(let (next, _)) = LetterWorkflow.apply(.allDelivered, to: state, by: nil, at: Date()) { state = next }
+            if try row.decode("pending_deliveries", as: Int.self) <= 0,
+               case .success(let (next, _)) = LetterWorkflow.apply(.allDelivered, to: state, by: nil, at: Date()) { state = next }
             guard state.status != before.status else { continue }
             updates.append(PostgresStatement("UPDATE letters SET status = $2, workflow_state = $3 WHERE id = $1", [id, state.status.rawValue, try PostgresJSONB(state)]))
         }

@@ -119,8 +119,8 @@ extension LetterService {
             let deliveries = try recipients.map { (id: UUID(), unitID: try $0.decode("unit_id", as: UUID.self), role: try $0.decode("role", as: String.self)) }
             var writes = [
                 PostgresStatement(
-                    "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5 WHERE id = $1",
-                    [id, number, year, sequence, now]),
+                    "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5, pending_deliveries = $6 WHERE id = $1",
+                    [id, number, year, sequence, now, deliveries.count]),
                 try self.storeStatement(id, next),
                 PostgresStatement(
                     """

@@ -196,9 +196,9 @@ struct BenchDispatch: AsyncParsableCommand {
             """
             WITH copies AS (
                 INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level, urgency,
-                                     body, status, version, workflow_id, workflow_state, number, number_year, number_sequence, signed_at)
+                                     body, status, version, workflow_id, workflow_state, number, number_year, number_sequence, signed_at, pending_deliveries)
                 SELECT unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level, urgency,
-                       body, status, version, workflow_id, workflow_state, number || '-' || g, number_year, $3 + g, signed_at
+                       body, status, version, workflow_id, workflow_state, number || '-' || g, number_year, $3 + g, signed_at, cardinality($4::uuid[])
                 FROM letters, generate_series(1, $2) g WHERE id = $1
                 RETURNING id),
             documents AS (
