@@ -13,4 +13,3 @@ CREATE TABLE dispatch_workers (
     stop_reason   text CHECK (stop_reason IN ('shutdown', 'heartbeat_lost'))
 );
 CREATE INDEX dispatch_workers_alive_idx ON dispatch_workers (heartbeat_at) WHERE stopped_at IS NULL;
-CREATE INDEX deliveries_lease_owner_idx ON deliveries (lease_owner) WHERE state = 'leased';
