@@ -31,13 +31,27 @@ public final class RetentionService: Sendable {
     /// The retention of a letter of `code` signed at `signedAt`; nil before it is signed (a
     /// draft is not a record yet) or when no schedule covers its code.
     public func status(code: String, signedAt: Date?) async throws -> RetentionStatus? {
-        guard let signedAt else { return nil }
-        let rows = try await pool.query(
+        guard signedAt != nil else { return nil }
+        return try Self.status(code: code, signedAt: signedAt, schedules: try await pool.query(
             """
             SELECT code, active_years, inactive_years, final_disposition FROM kka_codes
             WHERE active_years IS NOT NULL AND (code = $1 OR $1 LIKE code || '.%')
-            """, [code])
-        guard let schedule = RetentionSchedule.applicable(to: code, in: try Self.schedules(on: rows)) else { return nil }
+            """, [code]))
+    }
+
+    /// The schedules that may cover letter `id`'s code (its own and its ancestors'), for a
+    /// pipeline that reads the letter: the letter's view needs no round trip of its own for them.
+    static func schedulesStatement(letter id: UUID) -> PostgresStatement {
+        PostgresStatement(
+            """
+            SELECT k.code, k.active_years, k.inactive_years, k.final_disposition FROM kka_codes k, letters l
+            WHERE l.id = $1 AND k.active_years IS NOT NULL AND (k.code = l.classification_code OR l.classification_code LIKE k.code || '.%')
+            """, [id])
+    }
+
+    /// The retention from the candidate `schedules` rows of a code (see ``status(code:signedAt:)``).
+    static func status(code: String, signedAt: Date?, schedules rows: PostgresRows) throws -> RetentionStatus? {
+        guard let signedAt, let schedule = RetentionSchedule.applicable(to: code, in: try schedules(on: rows)) else { return nil }
         return RetentionStatus(schedule: schedule, recordDate: signedAt)
     }
 

@@ -46,7 +46,7 @@ public final class DispatchWorker: Service, Sendable {
     private let workersAlive = Gauge(label: "esurat_dispatch_workers_alive")
     private let leasesReclaimed = Counter(label: "esurat_dispatch_leases_reclaimed_total")
     /// When expired leases were last reclaimed: at most once a second, not before every batch.
-    private let queueRecordedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let leasesReclaimedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(pool: PostgresPool, evidence: (pki: PKIService, blocking: BlockingWork)?, configuration: Configuration = .init(), logger: Logger) {
         self.pool = pool
@@ -63,10 +63,10 @@ public final class DispatchWorker: Service, Sendable {
         var attempt: Int
         /// What the delivery needs to know, read with the claim: whether the recipient unit
         /// is active, and what the evidence states about the letter.
-        var unitActive = true
-        var letterNumber = ""
-        var senderUnitID: UUID?
-        var documentSHA256 = ""
+        var unitActive: Bool
+        var letterNumber: String
+        var senderUnitID: UUID
+        var documentSHA256: String
     }
 
     struct LeaseLost: Error {}
@@ -152,7 +152,7 @@ public final class DispatchWorker: Service, Sendable {
     @discardableResult
     public func drainOnce() async throws -> Int {
         let now = ContinuousClock.now
-        let due = queueRecordedAt.withLock { last -> Bool in
+        let due = leasesReclaimedAt.withLock { last -> Bool in
             guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
             last = now
             return true
@@ -233,7 +233,7 @@ public final class DispatchWorker: Service, Sendable {
                 guard claim.unitActive else { inactive.insert(claim.id); continue }
                 subjects[claim.id] = Evidence.Subject(
                     deliveryID: claim.id, letterID: claim.letterID, letterNumber: claim.letterNumber, documentSHA256: claim.documentSHA256,
-                    senderUnitID: claim.senderUnitID ?? claim.unitID, recipientUnitID: claim.unitID, attempt: claim.attempt)
+                    senderUnitID: claim.senderUnitID, recipientUnitID: claim.unitID, attempt: claim.attempt)
             }
             for claim in claims where inactive.contains(claim.id) {
                 await fail(claim, reason: "the recipient unit is inactive")

@@ -38,9 +38,7 @@ public enum Evidence {
                 documentSHA256: try row.decode("document_sha256"), senderUnitID: try row.decode("sender"),
                 recipientUnitID: try row.decode("recipient_unit_id"), attempt: try row.decode("attempts"))
         }
-        for statement in try await statements(kind, for: subjects, pki: pki, blocking: blocking) {
-            try await tx.query(statement.query, statement.binds)
-        }
+        _ = try await tx.pipelined(try await statements(kind, for: subjects, pki: pki, blocking: blocking))
     }
 
     /// Records and their signatures, as parallel arrays (for `unnest` in one statement).

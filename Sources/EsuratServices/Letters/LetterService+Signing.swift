@@ -5,8 +5,9 @@ public import Foundation
 
 extension LetterService {
     /// Signs the letter with the caller's key, unlocked by `passphrase` (every signature
-    /// needs it; the key cache only spares repeating the scrypt work for the right one). In one transaction: the state, the next number of the unit's gapless yearly
-    /// sequence, the canonical document and its CAdES-T signature, one outbox delivery per
+    /// needs it; the key cache only spares repeating the scrypt work for the right one). In
+    /// one transaction: the state, the next number of the unit's gapless yearly sequence, the
+    /// canonical document and its CAdES-T signature, one outbox delivery per
     /// recipient and the audit event. Any failure (a wrong passphrase, a revoked or expired
     /// certificate) rolls everything back, the number included.
     public func sign(_ id: UUID, passphrase: String, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {

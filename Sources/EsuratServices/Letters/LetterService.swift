@@ -93,9 +93,7 @@ public final class LetterService: Sendable {
                           actingPosition: caller.actor.positions.first { $0.positionID == drafterPosition }),
                     request: request),
             ]
-            let results = try await tx.pipeline(writes + view)
-            for result in results.prefix(writes.count) { _ = try result.get() }
-            return Array(results.suffix(view.count))
+            return try await Self.write(writes, thenView: view, on: tx)
         }
         return try await record(id, from: viewed, caller: caller)
     }
@@ -270,7 +268,18 @@ public final class LetterService: Sendable {
                                JOIN disposition_recipients r ON r.disposition_id = d.id
                                WHERE e.letter_id = $1 AND r.position_id = ANY($3)) AS addressed
                 """, [id, Array(Set([caller.user.unitID] + caller.actor.positions.map(\.unitID))), caller.actor.positions.map(\.positionID)]),
+            RetentionService.schedulesStatement(letter: id),
         ]
+    }
+
+    /// Runs an action's `writes` and then the letter's `view` in one pipelined round trip
+    /// of the transaction; the first failing write throws. Returns the view's results.
+    static func write(_ writes: [PostgresStatement], thenView view: [PostgresStatement], on tx: PostgresConnection) async throws
+        -> [Result<PostgresRows, PostgresError>]
+    {
+        let results = try await tx.pipeline(writes + view)
+        for result in results.prefix(writes.count) { _ = try result.get() }
+        return Array(results.suffix(view.count))
     }
 
     /// The letter from the results of ``viewStatements(_:caller:)``; visibility is decided on
@@ -310,7 +319,7 @@ public final class LetterService: Sendable {
             status: LetterStatus(rawValue: try row.decode("status")) ?? .draft, version: try row.decode("version"),
             number: try row.decode("number"), signedAt: try row.decode("signed_at"), recipients: recipients, attachments: attachments,
             route: senderSide ? state.route : [], currentStep: senderSide ? state.currentStep : nil, history: senderSide ? history : [])
-        record.retention = try await RetentionService(pool: pool).status(code: record.classificationCode, signedAt: record.signedAt)
+        record.retention = try RetentionService.status(code: record.classificationCode, signedAt: record.signedAt, schedules: try results[5].get())
         return record
     }
 
@@ -450,9 +459,7 @@ public final class LetterService: Sendable {
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(event, to: state, by: Self.workflowActor(caller), at: Date()))
             let writes = [try self.storeStatement(id, next)] + (try self.auditStatements(actions, letter: id, caller: caller, request: request))
-            let results = try await tx.pipeline(writes + view)
-            for result in results.prefix(writes.count) { _ = try result.get() }
-            return Array(results.suffix(view.count))
+            return try await Self.write(writes, thenView: view, on: tx)
         }
         return try await record(id, from: results, caller: caller)
     }
@@ -529,9 +536,7 @@ public final class LetterService: Sendable {
     }
 
     func audit(_ actions: [WorkflowAction], letter: UUID, caller: IdentityService.Authenticated, request: RequestInfo, on tx: PostgresConnection) async throws {
-        for insert in try auditStatements(actions, letter: letter, caller: caller, request: request) {
-            try await tx.query(insert.query, insert.binds)
-        }
+        _ = try await tx.pipelined(try auditStatements(actions, letter: letter, caller: caller, request: request))
     }
 
     func auditStatements(_ actions: [WorkflowAction], letter: UUID, caller: IdentityService.Authenticated, request: RequestInfo) throws -> [PostgresStatement] {

@@ -111,7 +111,6 @@ public final class PKIService: Sendable {
         }
     }
 
-    /// The signer of delivery evidence: the server's evidence key with the TSA.
     /// The signer of delivery evidence: CAdES-BES with signing time, no time-stamp token. The
     /// record states its own event time (as EN 319 522 evidence does) and is signed by the
     /// server; a token from the server's own TSA would add a second signature by the same
