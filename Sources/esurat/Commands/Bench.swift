@@ -125,16 +125,30 @@ struct BenchHTTP: AsyncParsableCommand {
     }
 }
 
+/// What the benchmarks' own organisations need.
+enum BenchFixtures {
+    /// A valid NIP for a benchmark's signer, different each run (NIPs are unique per account).
+    static func randomNIP() -> String {
+        String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999))
+    }
+}
+
 /// Serves the API in-process on a free loopback port and measures one path with wrk.
 struct WrkRun {
     var connections: Int
     var seconds: Int
 
-    /// "N requests/s (wrk …)", with the count of non-2xx answers when there were any.
-    func measure(runtime: Runtime, path: String, headers: [String] = [], logger: Logger) async throws -> String {
+    /// The installed wrk.
+    static func executable() throws -> String {
         guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ValidationError("wrk is not installed: apt-get install -y wrk")
         }
+        return wrk
+    }
+
+    /// "N requests/s (wrk …)", with the count of non-2xx answers when there were any.
+    func measure(runtime: Runtime, path: String, headers: [String] = [], logger: Logger) async throws -> String {
+        let wrk = try Self.executable()
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
         http.port = port

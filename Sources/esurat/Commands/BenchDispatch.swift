@@ -59,7 +59,7 @@ struct BenchDispatch: AsyncParsableCommand {
         let password = "bench-\(tag)-password"
         _ = try await runtime.organisation.insertUserForBenchmark(
             username: "kirim.\(tag)", password: password, unitID: unit, roles: [.clerk, .official], positionID: head,
-            nip: String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999)))
+            nip: BenchFixtures.randomNIP())
         let session = try await runtime.identity.login(username: "kirim.\(tag)", password: password, request: .local)
         let signer = try await runtime.identity.authenticate(bearer: session.token)
         _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: "frasa-sandi-uji", request: .local)

@@ -46,7 +46,7 @@ struct BenchLetters: AsyncParsableCommand {
         let password = "bench-\(tag)-password"
         _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).tu", password: password, unitID: unit, roles: [.clerk, .official], positionID: tu)
         _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kabid", password: password, unitID: unit, roles: [.official], positionID: kabid)
-        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999)))
+        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: BenchFixtures.randomNIP())
 
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
@@ -65,9 +65,7 @@ struct BenchLetters: AsyncParsableCommand {
         // The clients are wrk connections driven by a Lua script, one connection per wrk
         // thread so each keeps its own letter's state: a client in this process (URLSession)
         // cost more CPU than the server it measured on these two cores.
-        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw ValidationError("wrk is not installed: apt-get install -y wrk")
-        }
+        let wrk = try WrkRun.executable()
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("esurat-bench-letters-\(tag).lua")
         try Self.wrkScript(drafter: drafter, reviewer: reviewer, signer: signer, draft: draft, passphrase: "frasa-sandi-uji")
             .write(to: script, atomically: true, encoding: .utf8)
