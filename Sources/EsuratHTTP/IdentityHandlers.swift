@@ -10,7 +10,7 @@ struct IdentityHandlers: Sendable {
         guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
         let session = try await identity.login(username: body.username, password: body.password, request: RequestScope.info)
         let me = Components.Schemas.Me(
-            id: session.user.id.uuidString.lowercased(), username: session.user.username, fullName: session.user.fullName,
+            id: session.user.id.lowercasedString, username: session.user.username, fullName: session.user.fullName,
             nip: session.user.nip, roles: session.user.roles.map(Wire.role), unitId: Wire.id(session.user.unitID),
             positionId: session.user.positionID.map(Wire.id), actingPositions: nil)
         return .ok(.init(body: .json(.init(token: session.token, expiresAt: session.expiresAt, user: me))))
@@ -61,7 +61,7 @@ struct IdentityHandlers: Sendable {
 
 /// Conversions between the wire (generated types) and the services.
 enum Wire {
-    static func id(_ id: UUID) -> String { id.uuidString.lowercased() }
+    static func id(_ id: UUID) -> String { id.lowercasedString }
 
     /// Parses an id from the path, query or body; a malformed one is a 400 naming the field.
     static func uuid(_ text: String, field: String) throws -> UUID {

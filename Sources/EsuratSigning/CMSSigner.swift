@@ -19,13 +19,24 @@ public struct CMSSigner: Sendable {
     /// The DER of the ESS signing-certificate-v2 attribute: it depends on the certificate
     /// only, so it is computed once.
     let signingCertificateAttribute: [UInt8]?
+    /// Whether the key belongs to the certificate, checked once.
+    let keyMatchesCertificate: Bool
+    /// EC signers sign through a DER template; nil for RSA (CMS_sign).
+    let template: CMSSignedDataTemplate?
 
     public init(certificate: Certificate, key: PrivateKey, chain: [Certificate], timestampAuthority: TimestampAuthority?) {
         self.certificate = certificate
         self.key = key
         self.chain = chain
         self.timestampAuthority = timestampAuthority
-        self.signingCertificateAttribute = try? Self.essSigningCertificateV2(certificate)
+        let signingCertificateAttribute = try? Self.essSigningCertificateV2(certificate)
+        self.signingCertificateAttribute = signingCertificateAttribute
+        ERR_clear_error()
+        keyMatchesCertificate = X509_check_private_key(certificate.pointer, key.pointer) == 1
+        ERR_clear_error()
+        template = signingCertificateAttribute.flatMap {
+            try? CMSSignedDataTemplate(certificate: certificate, key: key, chain: chain, signingCertificateV2: $0)
+        }
     }
 
     static func essSigningCertificateV2(_ certificate: Certificate) throws -> [UInt8] {
@@ -55,10 +66,12 @@ public struct CMSSigner: Sendable {
     public func sign(_ content: [UInt8], at now: Date = Date()) throws -> [UInt8] {
         if now < certificate.notBefore { throw Refusal.certificateNotYetValid(certificate.notBefore) }
         if now > certificate.notAfter { throw Refusal.certificateExpired(certificate.notAfter) }
+        guard keyMatchesCertificate else { throw Refusal.keyDoesNotMatchCertificate }
         ERR_clear_error()
-        guard X509_check_private_key(certificate.pointer, key.pointer) == 1 else {
-            ERR_clear_error()
-            throw Refusal.keyDoesNotMatchCertificate
+        if let template {
+            return try template.sign(
+                digest: try Digest.sha256(content), at: now,
+                timestamp: timestampAuthority.map { authority in { try authority.token(forSHA256: $0) } })
         }
         let flags = UInt32(CMS_BINARY | CMS_DETACHED | CMS_PARTIAL)
         guard let stack = COpenSSL_sk_X509_new_null() else { throw OpenSSLError.drain("sk_X509_new_null") }

@@ -58,6 +58,12 @@ import Testing
         (0x41B3_DE43_5555_5557, "333333333.33333343"),
         (0xBECB_F647_612F_3696, "-0.0000033333333333333333"),
         (0x4314_3FF3_C1CB_0959, "1424953923781206.2"),
+        // Integers take a shorter path; its edges.
+        (0x433F_FFFF_FFFF_FFFF, "9007199254740991"),
+        (0xC33F_FFFF_FFFF_FFFF, "-9007199254740991"),
+        (0x3FF0_0000_0000_0000, "1"),
+        (0xBFF0_0000_0000_0000, "-1"),
+        (0x3FE0_0000_0000_0000, "0.5"),
     ])
     func numbersPrintAsECMAScriptDoes(bits: UInt64, expected: String) throws {
         #expect(try CanonicalJSON.format(Double(bitPattern: bits)) == expected)
@@ -74,5 +80,16 @@ import Testing
     @Test func indonesianTextStaysAsIs() throws {
         #expect(try canonical(#"{"perihal": "Undangan Rapat — Dinas Kominfo", "kepada": ["Camat Socah"]}"#)
             == #"{"kepada":["Camat Socah"],"perihal":"Undangan Rapat — Dinas Kominfo"}"#)
+        #expect(String(decoding: try CanonicalJSON.encode(.string("\u{01}é\"\\\n😀\u{7F}")), as: UTF8.self) == #""\u0001é\"\\\n😀\#u{7F}""#)
+    }
+}
+
+@Suite struct LowercasedUUIDTests {
+    @Test func matchesFoundationsTextInLowerCase() {
+        for _ in 0..<1000 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
+        #expect(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).lowercasedString == "00000000-0000-0000-0000-000000000000")
     }
 }

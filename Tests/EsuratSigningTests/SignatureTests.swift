@@ -34,6 +34,12 @@ import Testing
         for attribute in ["contentType", "messageDigest", "signingTime", "id-smime-aa-signingCertificateV2", "id-smime-aa-timeStampToken"] {
             #expect(printed.output.contains(attribute), "missing \(attribute)")
         }
+        // EC signatures are assembled from DER pieces, not by CMS_sign: OpenSSL reading and
+        // writing them back must give the same bytes (the encoding is DER, sets in order).
+        let reencoded = scratch.path + "/reencoded.p7s"
+        let rewrite = try openssl(["cms", "-cmsout", "-inform", "DER", "-in", sig, "-outform", "DER", "-out", reencoded])
+        #expect(rewrite.status == 0, "\(rewrite.output)")
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: reencoded))) == signature)
     }
 
     @Test func theTimestampTokenVerifiesWithOpenSSLTs() throws {

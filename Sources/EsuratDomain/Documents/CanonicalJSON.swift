@@ -24,9 +24,9 @@ public enum CanonicalJSON {
 
     static func write(_ value: JSONValue, into out: inout [UInt8]) throws(Invalid) {
         switch value {
-        case .null: out += Array("null".utf8)
-        case .bool(let flag): out += Array((flag ? "true" : "false").utf8)
-        case .number(let number): out += Array(try format(number).utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let number): out.append(contentsOf: try format(number).utf8)
         case .string(let text): writeString(text, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
@@ -50,8 +50,10 @@ public enum CanonicalJSON {
 
     static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
+        // Byte by byte: only ASCII bytes are ever escaped, and every byte of a multi-byte
+        // UTF-8 sequence is 0x80 or above, so the rest passes through unchanged.
+        for byte in text.utf8 {
+            switch byte {
             case 0x22: out += [0x5C, 0x22]
             case 0x5C: out += [0x5C, 0x5C]
             case 0x08: out += [0x5C, UInt8(ascii: "b")]
@@ -61,9 +63,9 @@ public enum CanonicalJSON {
             case 0x09: out += [0x5C, UInt8(ascii: "t")]
             case 0x00..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                out += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(scalar.value >> 4)], hex[Int(scalar.value & 0xF)]]
+                out += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
             default:
-                out += Array(String(scalar).utf8)
+                out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
@@ -74,6 +76,8 @@ public enum CanonicalJSON {
     public static func format(_ number: Double) throws(Invalid) -> String {
         guard number.isFinite else { throw .nonFiniteNumber }
         if number == 0 { return "0" }  // also -0
+        // Integers below 2^53 are exact and print as their digits, as ECMAScript prints them.
+        if number.rounded(.towardZero) == number && abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
         let negative = number < 0
         let (digits, n) = shortestDigits(abs(number))
         let k = digits.count

@@ -106,14 +106,14 @@ public struct CanonicalLetterDocument: Sendable, Hashable {
     /// The document as a JSON value; ids as lower-case UUIDs, the date as YYYY-MM-DD.
     public var json: JSONValue {
         func unit(_ reference: UnitReference) -> JSONValue {
-            .object(["id": .string(reference.id.uuidString.lowercased()), "code": .string(reference.code), "name": .string(reference.name)])
+            .object(["id": .string(reference.id.lowercasedString), "code": .string(reference.code), "name": .string(reference.name)])
         }
         var signerObject: [String: JSONValue] = [
             "name": .string(signer.name),
             "nip": .string(signer.nip),
             "position": .string(signer.positionTitle),
-            "positionId": .string(signer.positionID.uuidString.lowercased()),
-            "userId": .string(signer.userID.uuidString.lowercased()),
+            "positionId": .string(signer.positionID.lowercasedString),
+            "userId": .string(signer.userID.lowercasedString),
             "capacity": .string(signer.capacity.rawValue),
             "printed": .array(signer.printedBlock.map(JSONValue.string)),
         ]
@@ -121,7 +121,7 @@ public struct CanonicalLetterDocument: Sendable, Hashable {
         if let intermediate = signer.intermediateTitle { signerObject["intermediate"] = .string(intermediate) }
         return .object([
             "format": .string(Self.format),
-            "id": .string(letterID.uuidString.lowercased()),
+            "id": .string(letterID.lowercasedString),
             "number": .string(number),
             "date": .string(date.description),
             "type": .string(type.rawValue),

@@ -217,13 +217,13 @@ public final class ArchiveExporter: Sendable {
         let payload = bag.payload
         let tar = bag.tar
         let id: UUID = try row.decode("id")
-        let dir = "data/letters/\(id.uuidString.lowercased())"
+        let dir = "data/letters/\(id.lowercasedString)"
         let signedAt: Date = try row.decode("signed_at")
         let code: String = try row.decode("classification_code")
         let attachments = related.attachments[id] ?? []
         var meta: [String: JSONValue] = [
             "format": .string("esurat/archived-letter/1"),
-            "id": .string(id.uuidString.lowercased()),
+            "id": .string(id.lowercasedString),
             "number": (try row.decode("number", as: String?.self)).map(JSONValue.string) ?? .null,
             "subject": .string(try row.decode("subject")),
             "type": .string(try row.decode("type")),
@@ -231,7 +231,7 @@ public final class ArchiveExporter: Sendable {
             "securityLevel": .string(try row.decode("security_level")),
             "urgency": .string(try row.decode("urgency")),
             "status": .string(try row.decode("status")),
-            "unitId": .string(try row.decode("unit_id", as: UUID.self).uuidString.lowercased()),
+            "unitId": .string(try row.decode("unit_id", as: UUID.self).lowercasedString),
             "unitCode": .string(try row.decode("unit_code")),
             "signedAt": .string(Self.iso(signedAt)),
             "certificateSerial": .string(try row.decode("certificate_serial")),
@@ -285,7 +285,7 @@ public final class ArchiveExporter: Sendable {
         try await payload("\(dir)/history.jsonl", Array(try history.map { String(decoding: try CanonicalJSON.encode(.object($0)), as: UTF8.self) + "\n" }.joined().utf8))
         try await payload("\(dir)/deliveries.json", try related.deliveries[id].map { try CanonicalJSON.canonicalize($0) } ?? Array("[]".utf8))
         for evidence in related.evidence[id] ?? [] {
-            let name = "\(dir)/evidence/\(evidence.deliveryID.uuidString.lowercased())-\(evidence.kind)"
+            let name = "\(dir)/evidence/\(evidence.deliveryID.lowercasedString)-\(evidence.kind)"
             try await payload(name + ".json", evidence.record)
             try await payload(name + ".p7s", evidence.signature)
         }

@@ -68,10 +68,10 @@ public final class ArchiveService: Sendable {
                 VALUES ($1, $2, $3::date, $4::date, $5) RETURNING id
                 """, [actor.userID, selection.unitID, selection.from, selection.to, selection.classification]).single().decode("id")
             var details = ["from": selection.from, "to": selection.to]
-            if let unitID { details["unitId"] = unitID.uuidString.lowercased() }
+            if let unitID { details["unitId"] = unitID.lowercasedString }
             if let classification { details["classification"] = classification }
             try await AuditLog.append(
-                .init("archive.export_requested", objectType: "archive_export", objectID: id.uuidString.lowercased(), actorUserID: actor.userID, details: details),
+                .init("archive.export_requested", objectType: "archive_export", objectID: id.lowercasedString, actorUserID: actor.userID, details: details),
                 request: request, on: tx)
             return id
         }
@@ -92,7 +92,7 @@ public final class ArchiveService: Sendable {
         let chunks: Int = try await pool.query("SELECT count(*) AS n FROM archive_export_chunks WHERE export_id = $1", [id]).single().decode("n")
         try await pool.withTransaction { tx in
             try await AuditLog.append(
-                .init("archive.export_downloaded", objectType: "archive_export", objectID: id.uuidString.lowercased(), actorUserID: actor.userID),
+                .init("archive.export_downloaded", objectType: "archive_export", objectID: id.lowercasedString, actorUserID: actor.userID),
                 request: request, on: tx)
         }
         return (job, chunks)
@@ -149,7 +149,7 @@ public final class ArchiveService: Sendable {
         }
         defer { renewal.cancel() }
         do {
-            let result = try await exporter.export(selection, identifier: "urn:uuid:\(id.uuidString.lowercased())", sink: sink) { progress in
+            let result = try await exporter.export(selection, identifier: "urn:uuid:\(id.lowercasedString)", sink: sink) { progress in
                 sink.progressLetters = progress.letters
             }
             try await pool.query(

@@ -133,7 +133,7 @@ public final class RetentionService: Sendable {
                 letterID: id, number: try row.decode("number"), subject: try row.decode("subject"), unitID: try row.decode("unit_id"),
                 classificationCode: try row.decode("classification_code"), signedAt: signedAt,
                 status: RetentionStatus(schedule: schedule, recordDate: signedAt, now: now)),
-                "\(try row.decode("signed_us", as: Int64.self))_\(id.uuidString.lowercased())"))
+                "\(try row.decode("signed_us", as: Int64.self))_\(id.lowercasedString)"))
         }
         let paged = page.page(items) { $0.1 }
         return Page(items: paged.items.map(\.0), nextCursor: paged.nextCursor)

@@ -43,13 +43,13 @@ public final class AuditChain: Sendable {
             (try row.decode(column, as: String?.self)).map(JSONValue.string) ?? .null
         }
         func id(_ column: String) throws -> JSONValue {
-            (try row.decode(column, as: UUID?.self)).map { .string($0.uuidString.lowercased()) } ?? .null
+            (try row.decode(column, as: UUID?.self)).map { .string($0.lowercasedString) } ?? .null
         }
         let details = try JSONValue.parse(try row.decode("details", as: String.self))
         return [
             "chainSeq": .number(Double(chainSeq)),
             "seq": .number(Double(try row.decode("seq", as: Int64.self))),
-            "id": .string(try row.decode("id", as: UUID.self).uuidString.lowercased()),
+            "id": .string(try row.decode("id", as: UUID.self).lowercasedString),
             "occurredAt": try text("occurred_at"),
             "actorUserId": try id("actor_user_id"),
             "actingPositionId": try id("acting_position_id"),

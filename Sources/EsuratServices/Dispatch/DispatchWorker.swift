@@ -190,14 +190,10 @@ public final class DispatchWorker: Service, Sendable {
                 FROM (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
                       ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
                 WHERE d.id = chosen.id
-                RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts),
-            documents AS (
-                -- Each letter's document hashed once, not once per recipient in the batch.
-                SELECT letter_id, encode(sha256(document), 'hex') AS document_sha256 FROM letter_documents
-                WHERE letter_id IN (SELECT letter_id FROM claimed))
-            SELECT c.id, c.letter_id, c.recipient_unit_id, c.role, c.attempts, u.active, l.number, l.unit_id AS sender, documents.document_sha256
+                RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts)
+            SELECT c.id, c.letter_id, c.recipient_unit_id, c.role, c.attempts, u.active, l.number, l.unit_id AS sender, ld.document_sha256
             FROM claimed c JOIN units u ON u.id = c.recipient_unit_id JOIN letters l ON l.id = c.letter_id
-            LEFT JOIN documents ON documents.letter_id = c.letter_id
+            LEFT JOIN letter_documents ld ON ld.letter_id = c.letter_id
             """, [configuration.owner, leaseSeconds, configuration.batchSize]
         ).map {
             Claim(id: try $0.decode("id"), letterID: try $0.decode("letter_id"), unitID: try $0.decode("recipient_unit_id"),
@@ -320,7 +316,7 @@ public final class DispatchWorker: Service, Sendable {
                 }
                 try await AuditLog.append(
                     .init("delivery.consigned", objectType: "letter", objectID: claim.letterID.uuidString, actorUserID: nil,
-                          details: ["unitId": claim.unitID.uuidString.lowercased(), "attempt": String(claim.attempt)]),
+                          details: ["unitId": claim.unitID.lowercasedString, "attempt": String(claim.attempt)]),
                     request: .local, on: tx)
             }
             delivered.increment()

@@ -28,7 +28,7 @@ public enum Evidence {
     static func record(_ kind: Kind, letter: UUID, unit: UUID?, pki: PKIService, blocking: BlockingWork, on tx: PostgresConnection) async throws {
         let rows = try await tx.query(
             """
-            SELECT d.id, d.recipient_unit_id, d.attempts, l.number, l.unit_id AS sender, encode(sha256(ld.document), 'hex') AS document_sha256
+            SELECT d.id, d.recipient_unit_id, d.attempts, l.number, l.unit_id AS sender, ld.document_sha256
             FROM deliveries d JOIN letters l ON l.id = d.letter_id JOIN letter_documents ld ON ld.letter_id = l.id
             WHERE d.letter_id = $1 AND ($2::uuid IS NULL OR d.recipient_unit_id = $2)
             """, [letter, unit])
@@ -58,12 +58,12 @@ public enum Evidence {
             try CanonicalJSON.encode(.object([
                 "format": .string("esurat/evidence/1"),
                 "event": .string(kind.rawValue),
-                "deliveryId": .string(subject.deliveryID.uuidString.lowercased()),
-                "letterId": .string(subject.letterID.uuidString.lowercased()),
+                "deliveryId": .string(subject.deliveryID.lowercasedString),
+                "letterId": .string(subject.letterID.lowercasedString),
                 "letterNumber": .string(subject.letterNumber),
                 "documentSha256": .string(subject.documentSHA256),
-                "senderUnitId": .string(subject.senderUnitID.uuidString.lowercased()),
-                "recipientUnitId": .string(subject.recipientUnitID.uuidString.lowercased()),
+                "senderUnitId": .string(subject.senderUnitID.lowercasedString),
+                "recipientUnitId": .string(subject.recipientUnitID.lowercasedString),
                 "attempt": .number(Double(subject.attempt)),
                 "time": .string(time),
             ]))

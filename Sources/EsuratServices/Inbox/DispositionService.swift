@@ -187,8 +187,8 @@ public final class DispositionService: Sendable {
                 let id: UUID = try row.decode("disposition_id")
                 try await AuditLog.append(
                     .init("disposition.escalated", objectType: "disposition", objectID: id.uuidString, actorUserID: nil,
-                          details: ["position": try row.decode("position_id", as: UUID.self).uuidString.lowercased(),
-                                    "escalatedTo": try row.decode("from_position_id", as: UUID.self).uuidString.lowercased()]),
+                          details: ["position": try row.decode("position_id", as: UUID.self).lowercasedString,
+                                    "escalatedTo": try row.decode("from_position_id", as: UUID.self).lowercasedString]),
                     request: .local, on: tx)
             }
             return rows.count
@@ -250,7 +250,7 @@ public final class DispositionService: Sendable {
         try await AuditLog.append(
             .init(parent == nil ? "disposition.created" : "disposition.forwarded", objectType: "disposition", objectID: id.uuidString,
                   actorUserID: caller.user.id, actingPosition: acting,
-                  details: ["inboxEntryId": entry.uuidString.lowercased(), "to": order.toPositionIDs.map { $0.uuidString.lowercased() }.joined(separator: ",")]),
+                  details: ["inboxEntryId": entry.lowercasedString, "to": order.toPositionIDs.map { $0.lowercasedString }.joined(separator: ",")]),
             request: request, on: tx)
         return id
     }

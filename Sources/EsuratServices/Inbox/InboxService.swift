@@ -99,7 +99,7 @@ public final class InboxService: Sendable {
         let entry = try await entry(id, caller: caller)
         let results = try await pool.withConnection { connection in
             try await connection.pipelined([
-                PostgresStatement("SELECT document, encode(sha256(document), 'hex') AS sha256 FROM letter_documents WHERE letter_id = $1", [entry.letterID]),
+                PostgresStatement("SELECT document, document_sha256 AS sha256 FROM letter_documents WHERE letter_id = $1", [entry.letterID]),
                 PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [entry.letterID]),
             ])
         }

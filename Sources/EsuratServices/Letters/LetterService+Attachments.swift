@@ -70,7 +70,7 @@ extension LetterService {
             try await self.store(id, next, on: tx)
             try await AuditLog.append(
                 .init("letter.attachment_added", objectType: "letter", objectID: id.uuidString, actorUserID: caller.user.id,
-                      details: ["attachmentId": attachment.id.uuidString.lowercased(), "filename": filename, "sha256": sha256]),
+                      details: ["attachmentId": attachment.id.lowercasedString, "filename": filename, "sha256": sha256]),
                 request: request, on: tx)
             return attachment
         }

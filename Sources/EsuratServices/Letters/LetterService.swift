@@ -500,7 +500,7 @@ public final class LetterService: Sendable {
                 for case .audit(let action, _, _) in actions {
                     try await AuditLog.append(
                         .init(action, objectType: "letter", objectID: id.uuidString, actorUserID: nil,
-                              details: ["escalatedTo": next.waitingStep?.escalationPositionID?.uuidString.lowercased() ?? ""]),
+                              details: ["escalatedTo": next.waitingStep?.escalationPositionID?.lowercasedString ?? ""]),
                         request: .local, on: tx)
                 }
                 escalated += 1

@@ -176,7 +176,7 @@ public final class OrganisationService: Sendable {
             WHERE ($1::uuid IS NULL OR p.unit_id = $1) AND ($2::text IS NULL OR p.id::text > $2)
             ORDER BY p.id::text LIMIT $3
             """, [unitID, page.after, page.limit + 1])
-        return page.page(try rows.map(Self.position), key: { $0.id.uuidString.lowercased() })
+        return page.page(try rows.map(Self.position), key: { $0.id.lowercasedString })
     }
 
     public func position(_ id: UUID, actor: Actor) async throws -> PositionRecord {
@@ -404,7 +404,7 @@ public final class OrganisationService: Sendable {
                 capacity: DelegationCapacity(rawValue: try row.decode("capacity")) ?? .plh,
                 validFrom: try row.decode("valid_from"), validUntil: try row.decode("valid_until"))
         }
-        return page.page(items, key: { $0.id.uuidString.lowercased() })
+        return page.page(items, key: { $0.id.lowercasedString })
     }
 }
 

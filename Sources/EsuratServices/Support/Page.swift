@@ -1,4 +1,5 @@
 public import Foundation
+import EsuratDomain
 
 /// One page of a list, with the cursor of the next page (nil on the last).
 public struct Page<Item: Sendable>: Sendable {
@@ -61,6 +62,6 @@ struct TimeCursor {
     }
 
     static func key(time: Date, id: UUID) -> String {
-        "\(Int64((time.timeIntervalSince1970 * 1_000_000).rounded()))_\(id.uuidString.lowercased())"
+        "\(Int64((time.timeIntervalSince1970 * 1_000_000).rounded()))_\(id.lowercasedString)"
     }
 }

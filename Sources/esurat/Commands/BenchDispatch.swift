@@ -101,7 +101,7 @@ struct BenchDispatch: AsyncParsableCommand {
             let before = clock.now
             _ = try await services.letters.sign(letter.id, passphrase: "frasa-sandi-uji", caller: signer, request: .local)
             let signed = clock.now
-            let wanted = letter.id.uuidString.lowercased()
+            let wanted = letter.id.lowercasedString
             while let note = try await inboxNotes.next(), !note.payload.hasSuffix(wanted) {}
             if index < 0 { continue }
             signing.append(Self.seconds(signed - before) * 1000)

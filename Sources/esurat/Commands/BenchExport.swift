@@ -75,7 +75,7 @@ struct BenchExport: AsyncParsableCommand {
             let ids = (0..<batch).map { _ in UUID() }
             let numbers = (0..<batch).map { "000.1/\(inserted + $0 + 1)/BX/2026" }
             let documents = (0..<batch).map { i in
-                Array(template.replacingOccurrences(of: "@ID@", with: ids[i].uuidString.lowercased())
+                Array(template.replacingOccurrences(of: "@ID@", with: ids[i].lowercasedString)
                     .replacingOccurrences(of: "@N@", with: String(inserted + i + 1)).utf8)
             }
             let signatures = try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
@@ -113,7 +113,7 @@ struct BenchExport: AsyncParsableCommand {
         let exporter = ArchiveExporter(pool: pool, pki: runtime.pki, chain: AuditChain(pool: pool, pki: runtime.pki, blocking: runtime.blocking))
         let started = ContinuousClock.now
         let result = try await exporter.export(
-            ArchiveSelection(from: today, to: today, unitID: unit), identifier: "urn:uuid:\(UUID().uuidString.lowercased())",
+            ArchiveSelection(from: today, to: today, unitID: unit), identifier: "urn:uuid:\(UUID().lowercasedString)",
             sink: try FileArchiveSink(path: out)
         ) { progress in
             if progress.letters % 10_000 < 250 {

@@ -60,7 +60,7 @@ struct BenchLetters: AsyncParsableCommand {
         let reviewer = try await api.login("bench.\(tag).kabid", password)
         let signer = try await api.login("bench.\(tag).kadis", password)
         _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
-        let draft = #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.uuidString.lowercased())", "role": "to"}], "signerPositionId": "\#(head.uuidString.lowercased())", "reviewerPositionIds": ["\#(kabid.uuidString.lowercased())"]}"#
+        let draft = #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.lowercasedString)", "role": "to"}], "signerPositionId": "\#(head.lowercasedString)", "reviewerPositionIds": ["\#(kabid.lowercasedString)"]}"#
 
         // The clients are wrk connections driven by a Lua script, one connection per wrk
         // thread so each keeps its own letter's state: a client in this process (URLSession)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EsuratPostgres
 import EsuratServices
+import EsuratDomain
 import Foundation
 import Logging
 
@@ -58,7 +59,7 @@ struct Export: AsyncParsableCommand {
             let exporter = ArchiveExporter(pool: runtime.pool, pki: runtime.pki, chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking))
             let started = ContinuousClock.now
             let result = try await exporter.export(
-                chosen, identifier: "urn:uuid:\(UUID().uuidString.lowercased())", sink: try FileArchiveSink(path: out)
+                chosen, identifier: "urn:uuid:\(UUID().lowercasedString)", sink: try FileArchiveSink(path: out)
             ) { progress in
                 let percent = progress.totalLetters == 0 ? 100 : progress.letters * 100 / progress.totalLetters
                 FileHandle.standardError.write(Data("\r\(progress.letters)/\(progress.totalLetters) letters (\(percent)%), \(progress.bytes / 1_048_576) MB".utf8))
