@@ -209,6 +209,11 @@ func wibDay(offset: Int) -> String {
         try whole.prefix(whole.count / 2 + 100).write(to: URL(fileURLWithPath: cut))
         let cutReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", cut])
         #expect(cutReport.status == 1 && cutReport.output.contains("FAIL  archive"), "\(cutReport.output)")
+        // Cut between two members (here: only the end-of-archive blocks gone), it is still cut.
+        let unended = scratch + "/unended.tar"
+        try whole.prefix(whole.count - 1024).write(to: URL(fileURLWithPath: unended))
+        let unendedReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", unended])
+        #expect(unendedReport.status == 1 && unendedReport.output.contains("FAIL  archive"), "\(unendedReport.output)")
         // A root of the tamperer's added to ca.pem is refused.
         let rogue = scratch + "/rogue-root.tar"
         try await ArchiveTools.tamper(tarPath, rogue, mode: "rogue-root")

@@ -102,7 +102,10 @@ struct Related {
             related.deliveries[try row.decode("letter_id")] = try row.decode("items")
         }
         for row in try await pool.query(
-            "SELECT letter_id, delivery_id, kind, record, signature FROM delivery_evidence WHERE letter_id = ANY($1) ORDER BY created_at, id", [ids]) {
+            """
+            SELECT e.letter_id, e.delivery_id, e.kind, e.record, e.signature FROM deliveries d JOIN delivery_evidence e ON e.delivery_id = d.id
+            WHERE d.letter_id = ANY($1) ORDER BY e.created_at, e.id
+            """, [ids]) {
             related.evidence[try row.decode("letter_id"), default: []].append(EvidenceRecord(
                 deliveryID: try row.decode("delivery_id"), kind: try row.decode("kind"),
                 record: try row.decode("record", as: PostgresBytes.self).bytes, signature: try row.decode("signature", as: PostgresBytes.self).bytes))

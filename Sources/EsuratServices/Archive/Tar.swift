@@ -275,10 +275,12 @@ public final class TarReader {
         return buffer[position..<position + count]
     }
 
-    /// The next member's header, after skipping what is left of the current one; nil at the end.
+    /// The next member's header, after skipping what is left of the current one; nil at the
+    /// end-of-archive block. A file that stops before that block was cut short, even when the
+    /// cut falls exactly between two members.
     public func next() throws -> Entry? {
         if pending > 0 { _ = try skip(pending) }
-        guard try fill(512) else { return nil }
+        guard try fill(512) else { throw Malformed(description: "the archive ends without its end-of-archive blocks") }
         let header = Array(try take(512))
         if header.allSatisfy({ $0 == 0 }) { return nil }
         let stored = Int(Self.string(header[148..<156]).trimmingCharacters(in: .whitespaces), radix: 8) ?? -1

@@ -401,7 +401,7 @@ public final class LetterService: Sendable {
         return try await pool.query(
             """
             SELECT e.id, e.kind, d.recipient_unit_id, e.created_at FROM delivery_evidence e JOIN deliveries d ON d.id = e.delivery_id
-            WHERE e.letter_id = $1 ORDER BY e.created_at, e.id
+            WHERE d.letter_id = $1 ORDER BY e.created_at, e.id
             """, [id]
         ).map { (try $0.decode("id"), try $0.decode("kind"), try $0.decode("recipient_unit_id"), try $0.decode("created_at")) }
     }
