@@ -275,6 +275,31 @@ struct Dinas {
 }
 
 @Suite struct LetterQueueTests {
+    @Test func aBoxPagesThroughManyLettersNewestFirstWithoutHistory() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            var created: [String] = []
+            for index in 0..<32 {
+                let response = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(subject: "Undangan ke-\(index)"))
+                created.append(try response.json()["id"] as? String ?? "")
+            }
+            // Pages of 20 and 12: more letters than one pipelined batch of views (25).
+            let first = try await client.send(.get, "/api/v1/letters?box=drafts&limit=30", token: tu).json()
+            let firstItems = first["items"] as? [[String: Any]] ?? []
+            let cursor = try #require(first["nextCursor"] as? String)
+            let second = try await client.send(.get, "/api/v1/letters?box=drafts&limit=30&cursor=\(cursor)", token: tu).json()
+            let secondItems = second["items"] as? [[String: Any]] ?? []
+            #expect(firstItems.count == 30 && secondItems.count == 2)
+            #expect(second["nextCursor"] == nil || second["nextCursor"] is NSNull)
+            #expect((firstItems + secondItems).compactMap { $0["id"] as? String } == created.reversed())
+            #expect((firstItems + secondItems).compactMap { $0["subject"] as? String } == (0..<32).reversed().map { "Undangan ke-\($0)" })
+            #expect(firstItems.allSatisfy { ($0["history"] as? [Any])?.isEmpty ?? true })
+        }
+    }
+
     @Test func boxesAndAnOverdueReviewThatEscalates() async throws {
         let test = try await TestApp.make()
         defer { test.close() }

@@ -166,7 +166,9 @@ public final class DispatchWorker: Service, Sendable {
     func recordQueue() async throws {
         let row = try await pool.query(
             """
-            SELECT (SELECT count(*) FROM deliveries WHERE state IN ('pending', 'leased')) AS depth,
+            -- Two counts, each over its own partial index: `state IN (…)` matches neither index's
+            -- predicate and read the whole table, every delivery ever made, at every heartbeat.
+            SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending') + (SELECT count(*) FROM deliveries WHERE state = 'leased') AS depth,
                    coalesce(extract(epoch FROM now() - (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
                                                       ORDER BY next_attempt_at LIMIT 1)), 0)::float8 AS ready_age,
                    coalesce(extract(epoch FROM now() - (SELECT min(lease_expires_at) FROM deliveries WHERE state = 'leased') + make_interval(secs => $1)), 0)::float8 AS lease_age

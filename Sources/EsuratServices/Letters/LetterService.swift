@@ -243,7 +243,7 @@ public final class LetterService: Sendable {
 
     /// The reads of a letter's view, for a pipeline of their own or at the end of an action's
     /// writes (then the view costs no extra round trip and reads what the action wrote).
-    static func viewStatements(_ id: UUID, caller: IdentityService.Authenticated) -> [PostgresStatement] {
+    static func viewStatements(_ id: UUID, caller: IdentityService.Authenticated, history: Bool = true) -> [PostgresStatement] {
         [
             PostgresStatement(
                 """
@@ -252,11 +252,14 @@ public final class LetterService: Sendable {
                 """, [id]),
             PostgresStatement("SELECT unit_id, role FROM letter_recipients WHERE letter_id = $1 ORDER BY position", [id]),
             PostgresStatement("SELECT id, filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
-            PostgresStatement(
-                """
-                SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
-                FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
-                """, [id.uuidString]),
+            // Lists leave the history out (it is the longest part); its place stays, empty.
+            history
+                ? PostgresStatement(
+                    """
+                    SELECT occurred_at, action, actor_user_id, acting_position_id, acting_capacity, details->>'note' AS note
+                    FROM audit_events WHERE object_type = 'letter' AND object_id = $1 ORDER BY seq
+                    """, [id.uuidString])
+                : PostgresStatement("SELECT WHERE false"),
             // The receiving side: the letter reached the caller's unit, the caller heads a
             // receiving unit, or a disposition of it is addressed to them.
             PostgresStatement(
@@ -352,16 +355,24 @@ public final class LetterService: Sendable {
         default:
             throw ServiceError.invalid("box", "must be drafts, review or outbox")
         }
-        let rows = try await pool.query(filter, [caller.user.id, positions, after?.time, after?.id, page.limit + 1])
+        let found = try await pool.query(filter, [caller.user.id, positions, after?.time, after?.id, page.limit + 1]).map {
+            (id: try $0.decode("id", as: UUID.self), createdAt: try $0.decode("created_at", as: Date.self))
+        }
         var records: [(record: LetterRecord, createdAt: Date)] = []
-        for row in rows {
-            // Rahasia letters the caller is not named on stay out of the list.
-            do {
-                var record = try await letter(try row.decode("id"), caller: caller)
-                record.history = []
-                records.append((record, try row.decode("created_at")))
-            } catch let refusal as ServiceError where refusal.kind == .notFound {
-                continue
+        // The views of a page's letters in a few pipelined round trips, not one per letter.
+        let perLetter = Self.viewStatements(UUID(), caller: caller).count
+        for chunk in stride(from: 0, to: found.count, by: 25).map({ found[$0..<min($0 + 25, found.count)] }) {
+            let results = try await pool.withConnection { connection in
+                try await connection.pipeline(chunk.flatMap { Self.viewStatements($0.id, caller: caller, history: false) })
+            }
+            for (index, letter) in chunk.enumerated() {
+                // Rahasia letters the caller is not named on stay out of the list.
+                do {
+                    let view = Array(results[(index * perLetter)..<((index + 1) * perLetter)])
+                    records.append((try await record(letter.id, from: view, caller: caller), letter.createdAt))
+                } catch let refusal as ServiceError where refusal.kind == .notFound {
+                    continue
+                }
             }
         }
         let listed = page.page(records, key: { TimeCursor.key(time: $0.createdAt, id: $0.record.id) })
