@@ -120,6 +120,7 @@ struct BenchDispatch: AsyncParsableCommand {
         var rates: [Int: Double] = [:]
         var sequenceOffset = 1_000_000
         for count in counts {
+            try await Self.quiesce(pool)
             let started = Date()
             let processes = try (0..<count).map { _ in try Self.startWorker(esurat, url: url, dataDir: database.dataDir, batchSize: batchSize) }
             defer { for process in processes where process.isRunning { process.terminate() } }
@@ -160,6 +161,7 @@ struct BenchDispatch: AsyncParsableCommand {
             guard var components = URLComponents(string: url) else { throw ValidationError("cannot read the database URL") }
             components.path = "/esurat_pgqueuer"
             for count in counts {
+                try await Self.quiesce(pool)
                 let outcome = try await ChildProcess.runDetached([python, script, components.string ?? url, "\(deliveries)", "\(count)", "10"])
                 guard let line = outcome.output.split(separator: "\n").first(where: { $0.hasPrefix("PGQUEUER ") }) else {
                     throw ValidationError("pgqueuer printed no result: \(outcome.output)")
@@ -177,6 +179,20 @@ struct BenchDispatch: AsyncParsableCommand {
 
         await runtime.shutdown()
         try? await embedded?.stop()
+    }
+
+    /// Each measurement starts on a quiet cluster: a checkpoint writes out what the previous
+    /// run dirtied, and autovacuum of its tables finishes first, so neither lands in the
+    /// next run (the runs take turns on the same two cores, pgqueuer's after esurat's).
+    static func quiesce(_ pool: PostgresPool) async throws {
+        try await pool.withConnection { try await $0.runScript("CHECKPOINT") }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let busy: Int = try await pool.query(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active'").single().decode("n")
+            if busy == 0 { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {
