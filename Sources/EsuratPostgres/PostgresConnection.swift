@@ -1,7 +1,12 @@
+import Synchronization
+
 /// A connection lent by ``PostgresPool`` for the duration of one closure. Use it from that
 /// closure only, one statement at a time (await each before the next).
 public final class PostgresConnection: Sendable {
     let connection: LibPQConnection
+    /// Set by ``pipelinedAndCommit(_:)``: the transaction of ``PostgresPool/withTransaction``
+    /// ended inside its body.
+    let committedInPipeline = Atomic<Bool>(false)
 
     init(connection: LibPQConnection) {
         self.connection = connection
@@ -37,6 +42,18 @@ public final class PostgresConnection: Sendable {
     /// statement's error. For a transaction's statements, where one failure fails them all.
     public func pipelined(_ statements: [PostgresStatement]) async throws -> [PostgresRows] {
         try await pipeline(statements).map { try $0.get() }
+    }
+
+    /// A transaction's last writes and its COMMIT in one round trip, inside
+    /// ``PostgresPool/withTransaction``; the transaction is over when this returns. For writes
+    /// made under a row lock other transactions queue on (a unit's letter-number row): the
+    /// lock goes one round trip sooner. The first failing write throws, the COMMIT is skipped
+    /// with the rest, and the transaction rolls back as any other.
+    @discardableResult
+    public func pipelinedAndCommit(_ statements: [PostgresStatement]) async throws -> [PostgresRows] {
+        let rows = try await pipelined(statements + [PostgresStatement("COMMIT")])
+        committedInPipeline.store(true, ordering: .relaxed)
+        return Array(rows.dropLast())
     }
 
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat

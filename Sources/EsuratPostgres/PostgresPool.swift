@@ -117,16 +117,22 @@ public final class PostgresPool: Sendable {
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
+            connection.committedInPipeline.store(false, ordering: .relaxed)
             try await connection.queryIgnoringCancellation(level.begin.sql)
             let result: T
             do {
                 result = try await body(connection)
-                try Task.checkCancellation()
+                // Once committed (pipelinedAndCommit), a cancellation comes too late to undo it.
+                if !connection.committedInPipeline.load(ordering: .relaxed) { try Task.checkCancellation() }
             } catch {
-                try? await connection.queryIgnoringCancellation("ROLLBACK")
+                if !connection.committedInPipeline.load(ordering: .relaxed) {
+                    try? await connection.queryIgnoringCancellation("ROLLBACK")
+                }
                 throw error
             }
-            try await connection.queryIgnoringCancellation("COMMIT")
+            if !connection.committedInPipeline.load(ordering: .relaxed) {
+                try await connection.queryIgnoringCancellation("COMMIT")
+            }
             return result
         }
     }

@@ -25,6 +25,39 @@ import Testing
         #expect(try await count(pool) == 2)
     }
 
+    @Test func theLastWritesMayCarryTheCommit() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        try await pool.withTransaction { tx in
+            try await tx.query("INSERT INTO items VALUES (1, 'a')")
+            let rows = try await tx.pipelinedAndCommit([
+                PostgresStatement("INSERT INTO items VALUES (2, 'b') RETURNING id"), PostgresStatement("SELECT count(*) AS n FROM items"),
+            ])
+            #expect(rows.count == 2)
+            #expect(try rows[1].single().decode("n", as: Int.self) == 2)
+        }
+        #expect(try await count(pool) == 2)
+        // A failing write skips the commit and the whole transaction rolls back; the connection
+        // goes back clean.
+        await #expect(throws: PostgresError.self) {
+            try await pool.withTransaction { tx in
+                try await tx.query("INSERT INTO items VALUES (3, 'c')")
+                try await tx.pipelinedAndCommit([PostgresStatement("INSERT INTO items VALUES (4, 'a')"), PostgresStatement("INSERT INTO items VALUES (5, 'e')")])
+            }
+        }
+        #expect(try await count(pool) == 2)
+        try await pool.withTransaction { try await $0.query("INSERT INTO items VALUES (6, 'f')") }
+        #expect(try await count(pool) == 3)
+        // Throwing after the commit cannot undo it.
+        await #expect(throws: Boom.self) {
+            try await pool.withTransaction { tx in
+                try await tx.pipelinedAndCommit([PostgresStatement("INSERT INTO items VALUES (7, 'g')")])
+                throw Boom()
+            }
+        }
+        #expect(try await count(pool) == 4)
+    }
+
     @Test func rollsBackWhenTheBodyThrows() async throws {
         let pool = try await poolWithTable()
         defer { pool.close() }

@@ -53,6 +53,12 @@ public enum Evidence {
         if subjects.isEmpty { return SignedRecords(deliveryIDs: [], records: [], signatures: []) }
         let signer = try pki.evidenceSigner()
         let now = Date()
+        return try await blocking.run { try sign(kind, for: subjects, signer: signer, at: now) }
+    }
+
+    /// The records of `kind` for `subjects`, signed here and now: for a caller already on a
+    /// thread of the blocking pool.
+    static func sign(_ kind: Kind, for subjects: [Subject], signer: CMSSigner, at now: Date) throws -> SignedRecords {
         let time = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(now)
         let records = try subjects.map { subject in
             try CanonicalJSON.encode(.object([
@@ -68,14 +74,18 @@ public enum Evidence {
                 "time": .string(time),
             ]))
         }
-        let signatures = try await blocking.run { try records.map { try signer.sign($0, at: now) } }
+        let signatures = try records.map { try signer.sign($0, at: now) }
         return SignedRecords(deliveryIDs: subjects.map(\.deliveryID), records: records.map(PostgresBytes.init), signatures: signatures.map(PostgresBytes.init))
     }
 
     /// The signed records of `kind` for `subjects`, as inserts for the caller's transaction.
     static func statements(_ kind: Kind, for subjects: [Subject], pki: PKIService, blocking: BlockingWork) async throws -> [PostgresStatement] {
-        let signed = try await sign(kind, for: subjects, pki: pki, blocking: blocking)
-        return signed.deliveryIDs.indices.map { index in
+        statements(kind, signed: try await sign(kind, for: subjects, pki: pki, blocking: blocking), for: subjects)
+    }
+
+    /// Inserts of records signed before.
+    static func statements(_ kind: Kind, signed: SignedRecords, for subjects: [Subject]) -> [PostgresStatement] {
+        signed.deliveryIDs.indices.map { index in
             PostgresStatement(
                 """
                 INSERT INTO delivery_evidence (delivery_id, letter_id, kind, record, signature) VALUES ($1, $2, $3, $4, $5)

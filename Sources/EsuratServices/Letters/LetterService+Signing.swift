@@ -106,18 +106,35 @@ extension LetterService {
                 copies: try recipients.filter { try $0.decode("role", as: String.self) == "cc" }.map(reference),
                 body: try letter.decode("body"), attachments: attachments)
             let bytes = try document.canonicalBytes()
-            let signature: [UInt8]
-            do {
-                signature = try await self.blocking.run {
-                    try CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa).sign(bytes, at: now)
+            // One outbox delivery per recipient (ids made here), each with its signed
+            // SubmissionAcceptance evidence: signed in the same trip to the blocking pool as the
+            // document, as every hop under the number lock keeps the unit's next signing waiting.
+            let deliveries = try recipients.map { (id: UUID(), unitID: try $0.decode("unit_id", as: UUID.self), role: try $0.decode("role", as: String.self)) }
+            let documentSHA256 = Digest.hex(try Digest.sha256(bytes))
+            let subjects = deliveries.map {
+                Evidence.Subject(
+                    deliveryID: $0.id, letterID: id, letterNumber: number, documentSHA256: documentSHA256, senderUnitID: unitID,
+                    recipientUnitID: $0.unitID, attempt: 0)
+            }
+            let evidenceSigner = try self.pki.evidenceSigner()
+            let (signed, evidence) = try await self.blocking.run { () -> (Result<[UInt8], CMSSigner.Refusal>, Evidence.SignedRecords) in
+                let signed: Result<[UInt8], CMSSigner.Refusal>
+                do {
+                    signed = .success(try CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa).sign(bytes, at: now))
+                } catch let refusal as CMSSigner.Refusal {
+                    signed = .failure(refusal)
                 }
-            } catch let refusal as CMSSigner.Refusal {
+                return (signed, try Evidence.sign(.submissionAcceptance, for: subjects, signer: evidenceSigner, at: now))
+            }
+            let signature: [UInt8]
+            switch signed {
+            case .success(let bytes): signature = bytes
+            case .failure(let refusal):
                 throw ServiceError(.unprocessable, "\(refusal)", fields: [.init("passphrase", "the signing certificate cannot sign")])
             }
 
-            // The writes in one round trip: number, state, document, one outbox delivery per
-            // recipient (ids made here, for the evidence that follows).
-            let deliveries = try recipients.map { (id: UUID(), unitID: try $0.decode("unit_id", as: UUID.self), role: try $0.decode("role", as: String.self)) }
+            // The writes and the commit in one round trip: number, state, document, deliveries,
+            // evidence, audit.
             var writes = [
                 PostgresStatement(
                     "UPDATE letters SET number = $2, number_year = $3, number_sequence = $4, signed_at = $5, pending_deliveries = $6 WHERE id = $1",
@@ -133,16 +150,10 @@ extension LetterService {
             writes += deliveries.map {
                 PostgresStatement("INSERT INTO deliveries (id, letter_id, recipient_unit_id, role) VALUES ($1, $2, $3, $4)", [$0.id, id, $0.unitID, $0.role])
             }
-            let documentSHA256 = Digest.hex(try Digest.sha256(bytes))
-            writes += try await Evidence.statements(
-                .submissionAcceptance,
-                for: deliveries.map {
-                    .init(deliveryID: $0.id, letterID: id, letterNumber: number, documentSHA256: documentSHA256, senderUnitID: unitID, recipientUnitID: $0.unitID, attempt: 0)
-                },
-                pki: self.pki, blocking: self.blocking)
+            writes += Evidence.statements(.submissionAcceptance, signed: evidence, for: subjects)
             writes += try self.auditStatements(actions, letter: id, caller: caller, request: request)
             writes.append(PostgresStatement("SELECT pg_notify('deliveries', $1)", [id.uuidString]))
-            _ = try await tx.pipelined(writes)
+            try await tx.pipelinedAndCommit(writes)
         }
         // The view is read after the commit: inside, it would hold the unit's number lock
         // longer and serialise the unit's other signings behind it.

@@ -35,18 +35,29 @@ struct BenchLetters: AsyncParsableCommand {
         let runtime = try await Runtime.start(database: local, logger: logger)
         try await runtime.bootstrapAdmin()
 
-        // A Dinas of its own: head (signer), Kabid (reviewer), Kasubag TU (drafter).
+        // Dinas of their own, each with a head (signer), a Kabid (reviewer) and a Kasubag TU
+        // (drafter): as many as there are clients, and the clients run once all in the first
+        // one, once each in its own. A unit's signings queue on its letter-number row (the
+        // numbers are gapless), so one unit measures that queue; a Kabupaten's 61 OPDs sign
+        // side by side.
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let pool = runtime.pool
-        let unit: UUID = try await pool.query("INSERT INTO units (code, name, kind) VALUES ($1, $2, 'opd') RETURNING id", ["BENCH-\(tag)", "Dinas Uji Beban"]).single().decode("id")
         let recipient: UUID = try await pool.query("SELECT id FROM units WHERE code = 'PEMDA'").single().decode("id")
-        let head: UUID = try await pool.query("INSERT INTO positions (unit_id, title, is_head) VALUES ($1, 'Kepala Dinas Uji', true) RETURNING id", [unit]).single().decode("id")
-        let kabid: UUID = try await pool.query("INSERT INTO positions (unit_id, title, superior_id) VALUES ($1, 'Kepala Bidang', $2) RETURNING id", [unit, head]).single().decode("id")
-        let tu: UUID = try await pool.query("INSERT INTO positions (unit_id, title, superior_id) VALUES ($1, 'Kasubag TU', $2) RETURNING id", [unit, kabid]).single().decode("id")
         let password = "bench-\(tag)-password"
-        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).tu", password: password, unitID: unit, roles: [.clerk, .official], positionID: tu)
-        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kabid", password: password, unitID: unit, roles: [.official], positionID: kabid)
-        _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: BenchFixtures.randomNIP())
+        var dinas: [(unit: UUID, head: UUID, kabid: UUID)] = []
+        for index in 0..<clients {
+            let unit: UUID = try await pool.query(
+                "INSERT INTO units (code, name, kind) VALUES ($1, $2, 'opd') RETURNING id", ["BENCH-\(tag)-\(index)", "Dinas Uji Beban \(index + 1)"]
+            ).single().decode("id")
+            let head: UUID = try await pool.query("INSERT INTO positions (unit_id, title, is_head) VALUES ($1, 'Kepala Dinas Uji', true) RETURNING id", [unit]).single().decode("id")
+            let kabid: UUID = try await pool.query("INSERT INTO positions (unit_id, title, superior_id) VALUES ($1, 'Kepala Bidang', $2) RETURNING id", [unit, head]).single().decode("id")
+            let tu: UUID = try await pool.query("INSERT INTO positions (unit_id, title, superior_id) VALUES ($1, 'Kasubag TU', $2) RETURNING id", [unit, kabid]).single().decode("id")
+            _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).\(index).tu", password: password, unitID: unit, roles: [.clerk, .official], positionID: tu)
+            _ = try await runtime.organisation.insertUserForBenchmark(username: "bench.\(tag).\(index).kabid", password: password, unitID: unit, roles: [.official], positionID: kabid)
+            _ = try await runtime.organisation.insertUserForBenchmark(
+                username: "bench.\(tag).\(index).kadis", password: password, unitID: unit, roles: [.official], positionID: head, nip: BenchFixtures.randomNIP())
+            dinas.append((unit, head, kabid))
+        }
 
         let port = try EmbeddedPostgres.freeLoopbackPort()
         var http = HTTPServerConfiguration()
@@ -56,29 +67,37 @@ struct BenchLetters: AsyncParsableCommand {
         let server = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(500))
         let api = API(base: "http://127.0.0.1:\(port)")
-        let drafter = try await api.login("bench.\(tag).tu", password)
-        let reviewer = try await api.login("bench.\(tag).kabid", password)
-        let signer = try await api.login("bench.\(tag).kadis", password)
-        _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
-        let draft = #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.lowercasedString)", "role": "to"}], "signerPositionId": "\#(head.lowercasedString)", "reviewerPositionIds": ["\#(kabid.lowercasedString)"]}"#
+        var actors: [WrkActors] = []
+        for (index, office) in dinas.enumerated() {
+            let signer = try await api.login("bench.\(tag).\(index).kadis", password)
+            _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
+            actors.append(WrkActors(
+                drafter: try await api.login("bench.\(tag).\(index).tu", password), reviewer: try await api.login("bench.\(tag).\(index).kabid", password), signer: signer,
+                draft: #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.lowercasedString)", "role": "to"}], "signerPositionId": "\#(office.head.lowercasedString)", "reviewerPositionIds": ["\#(office.kabid.lowercasedString)"]}"#))
+        }
 
         // The clients are wrk connections driven by a Lua script, one connection per wrk
         // thread so each keeps its own letter's state: a client in this process (URLSession)
         // cost more CPU than the server it measured on these two cores.
         let wrk = try WrkRun.executable()
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("esurat-bench-letters-\(tag).lua")
-        try Self.wrkScript(drafter: drafter, reviewer: reviewer, signer: signer, draft: draft, passphrase: "frasa-sandi-uji")
-            .write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
-        print("esurat bench letters: \(clients) clients, \(seconds) s, draft → submit → approve → sign over HTTP (wrk + Lua)")
-        let outcome = try await ChildProcess.runDetached(
-            [wrk, "-t\(clients)", "-c\(clients)", "-d\(seconds)s", "-s", script.path, "http://127.0.0.1:\(port)"])
-        let summary = outcome.output.split(separator: "\n").first { $0.hasPrefix("LETTERS ") }?.split(separator: " ") ?? []
-        guard summary.count == 4, let letters = Int(summary[1]), let failures = Int(summary[2]), let elapsed = Double(summary[3]) else {
-            throw ValidationError("wrk printed no letter count: \(outcome.output)")
+        print("esurat bench letters: \(clients) clients, \(seconds) s each, draft → submit → approve → sign over HTTP (wrk + Lua)")
+        var rates: [(label: String, rate: Double)] = []
+        for (label, offices) in [("all in one unit", [actors[0]]), ("each in a unit of its own", actors)] {
+            let script = FileManager.default.temporaryDirectory.appendingPathComponent("esurat-bench-letters-\(tag).lua")
+            try Self.wrkScript(offices, passphrase: "frasa-sandi-uji").write(to: script, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: script) }
+            let outcome = try await ChildProcess.runDetached(
+                [wrk, "-t\(clients)", "-c\(clients)", "-d\(seconds)s", "-s", script.path, "http://127.0.0.1:\(port)"])
+            let summary = outcome.output.split(separator: "\n").first { $0.hasPrefix("LETTERS ") }?.split(separator: " ") ?? []
+            guard summary.count == 4, let letters = Int(summary[1]), let failures = Int(summary[2]), let elapsed = Double(summary[3]) else {
+                throw ValidationError("wrk printed no letter count: \(outcome.output)")
+            }
+            guard failures == 0 else { throw ValidationError("\(failures) requests failed during the run: \(outcome.output)") }
+            rates.append((label, Double(letters) / elapsed))
+            // wrk's own count of requests that got no answer in 2 s (it says nothing when none).
+            let stalled = outcome.output.split(separator: "\n").first { $0.contains("Socket errors:") }.map { "; wrk:" + $0.split(separator: ":", maxSplits: 1)[1] } ?? ""
+            print("  \(label): " + String(format: "%.1f letters/s (%d in %.1f s)", Double(letters) / elapsed, letters, elapsed) + stalled)
         }
-        guard failures == 0 else { throw ValidationError("\(failures) requests failed during the run: \(outcome.output)") }
-        let rate = Double(letters) / elapsed
         await group.triggerGracefulShutdown()
         _ = try? await server.value
 
@@ -93,25 +112,47 @@ struct BenchLetters: AsyncParsableCommand {
         _ = try await ChildProcess.runDetached([pgbench, "-i", "-q", "-s", "10", tpcbURL])
         let tpcb = try await ChildProcess.runDetached([pgbench, "-n", "-c", "\(clients)", "-j", "2", "-T", "\(seconds)", tpcbURL])
         let tps = tpcb.output.split(separator: "\n").first { $0.hasPrefix("tps = ") }.flatMap { Double($0.dropFirst(6).prefix { $0 != " " }) } ?? 0
-        print(String(format: "letters: %.1f/s (%d in %.1f s); pgbench TPC-B (scale 10): %.0f tps; ratio %.3f×", rate, letters, elapsed, tps, tps > 0 ? rate / tps : 0))
+        print(String(format: "  pgbench TPC-B (scale 10, %d clients): %.0f tps", clients, tps))
+        for (label, rate) in rates {
+            print("  ratio, \(label): " + String(format: "%.3f×", tps > 0 ? rate / tps : 0))
+        }
         await runtime.shutdown()
         try? await embedded?.stop()
     }
 }
 
 extension BenchLetters {
+    /// Who acts in one Dinas, and the draft its clerk sends.
+    struct WrkActors {
+        var drafter, reviewer, signer, draft: String
+    }
+
     /// One letter at a time per connection: create, submit, approve, sign; the id comes from
-    /// the create answer. `done` prints "LETTERS signed failures seconds".
-    static func wrkScript(drafter: String, reviewer: String, signer: String, draft: String, passphrase: String) -> String {
-        """
-        local drafter, reviewer, signer = "\(drafter)", "\(reviewer)", "\(signer)"
-        local draft = [==[\(draft)]==]
+    /// the create answer. Connection k works in Dinas k modulo their number. `done` prints
+    /// "LETTERS signed failures seconds".
+    static func wrkScript(_ offices: [WrkActors], passphrase: String) -> String {
+        let table = offices.map {
+            "{ drafter = \"\($0.drafter)\", reviewer = \"\($0.reviewer)\", signer = \"\($0.signer)\", draft = [==[\($0.draft)]==] }"
+        }.joined(separator: ",\n  ")
+        return """
+        local offices = {
+          \(table)
+        }
         local sign = [==[{"passphrase": "\(passphrase)"}]==]
         local approve = [==[{"decision": "approve"}]==]
+        local drafter, reviewer, signer, draft
+        office = 1
+        function init(args)
+          local chosen = offices[(office - 1) % #offices + 1]
+          drafter, reviewer, signer, draft = chosen.drafter, chosen.reviewer, chosen.signer, chosen.draft
+        end
         local step, id = 0, nil
         signed, failures = 0, 0
         local threads = {}
-        function setup(thread) table.insert(threads, thread) end
+        function setup(thread)
+          table.insert(threads, thread)
+          thread:set("office", #threads)
+        end
         local function post(path, token, body)
           local headers = { ["Authorization"] = "Bearer " .. token }
           if body then headers["Content-Type"] = "application/json" end
