@@ -39,7 +39,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw error
             }
             let collector = BodyCollector()
-            var captured = response
+            let captured = response
             try await captured.body.write(collector)
             let bytes = collector.bytes
             if response.status.code >= 500 {

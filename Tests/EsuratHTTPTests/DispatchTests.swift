@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 @Suite struct DispatchTests {
@@ -41,6 +42,28 @@ import Testing
         var configuration = DispatchWorker.Configuration()
         configure(&configuration)
         return DispatchWorker(pool: test.pool, evidence: (test.pki, test.services.blocking), configuration: configuration, logger: Logger(label: "test.dispatch"))
+    }
+
+    @Test func anIdleWorkerWaitsBetweenPollsAndANotificationWakesIt() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let worker = Self.worker(test) { $0.pollInterval = .milliseconds(400) }
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        // Idle for two seconds: a claim per poll (about five), not a claim loop.
+        try await Task.sleep(for: .seconds(2))
+        let idleClaims = worker.claimsMade.load(ordering: .relaxed)
+        #expect((2...10).contains(idleClaims), "\(idleClaims) claims in two idle seconds")
+        // Still listening after those timed-out waits: a queued letter is delivered.
+        let (_, letters) = try await Self.outbox(test, letters: 1, recipients: 2)
+        try await test.pool.query("SELECT pg_notify('deliveries', $1)", [letters[0].uuidString])
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while try await test.pool.query("SELECT status FROM letters WHERE id = $1", [letters[0]]).single().decode("status", as: String.self) != "delivered" {
+            #expect(clock.now < deadline, "not delivered")
+            if clock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     @Test func everyRecipientGetsTheLetterOnceAndTheLetterIsDelivered() async throws {

@@ -45,6 +45,9 @@ public final class DispatchWorker: Service, Sendable {
     private let deadLettered = Counter(label: "esurat_dispatch_dead_total")
     private let workersAlive = Gauge(label: "esurat_dispatch_workers_alive")
     private let leasesReclaimed = Counter(label: "esurat_dispatch_leases_reclaimed_total")
+    /// Claims made, empty ones included: an idle worker makes one per poll interval.
+    private let claims = Counter(label: "esurat_dispatch_claims_total")
+    let claimsMade = Atomic<Int>(0)
     /// When expired leases were last reclaimed: at most once a second, not before every batch.
     private let leasesReclaimedAt = Mutex<ContinuousClock.Instant?>(nil)
 
@@ -78,10 +81,10 @@ public final class DispatchWorker: Service, Sendable {
     /// returns its unfinished leases.
     public func run() async throws {
         let notifications = try? await pool.listen(on: "deliveries")
-        let wake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let wake = WakeSignal()
         let listener = Task {
             guard let notifications else { return }
-            for try await _ in notifications { wake.continuation.yield() }
+            for try await _ in notifications { wake.wake() }
         }
         defer { listener.cancel() }
         try? await beat()
@@ -100,19 +103,14 @@ public final class DispatchWorker: Service, Sendable {
                 let processed = (try? await drainOnce()) ?? 0
                 if processed > 0 { continue }
                 // A NOTIFY is a hint; the poll catches what it misses.
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { var it = wake.stream.makeAsyncIterator(); _ = await it.next() }
-                    group.addTask { [configuration] in try? await Task.sleep(for: configuration.pollInterval) }
-                    await group.next()
-                    group.cancelAll()
-                }
+                await wake.wait(timeout: configuration.pollInterval)
             }
         } onGracefulShutdown: {
-            wake.continuation.yield()
+            wake.wake()
         }
         heartbeat.cancel()
         try? await releaseLeases()
-        try? await pool.query(
+        _ = try? await pool.query(
             "UPDATE dispatch_workers SET stopped_at = now(), stop_reason = 'shutdown' WHERE owner = $1", [configuration.owner])
     }
 
@@ -183,6 +181,8 @@ public final class DispatchWorker: Service, Sendable {
     /// for here: once a second ``drainOnce()`` puts them back in the ready state, so the
     /// claim is one scan of the ready index, not also a walk over every lease that ever expired.
     func claim() async throws -> [Claim] {
+        claims.increment()
+        claimsMade.add(1, ordering: .relaxed)
         let leaseSeconds = Double(configuration.lease.components.seconds)
         return try await pool.query(
             """
