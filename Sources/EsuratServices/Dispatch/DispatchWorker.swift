@@ -291,7 +291,7 @@ public final class DispatchWorker: Service, Sendable {
              evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress])
         var counts: [UUID: Int] = [:]
         for row in done { counts[try row.decode("letter_id", as: UUID.self), default: 0] += 1 }
-        try await advanceLetters(counts, on: tx)
+        try await advanceLetters(counts, on: tx, committing: true)
         return done.count
     }
 
@@ -355,8 +355,10 @@ public final class DispatchWorker: Service, Sendable {
     }
 
     /// Counts `delivered` deliveries off each letter's pending ones and moves the letters on:
-    /// to dispatching, and to delivered when none is pending.
-    func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection) async throws {
+    /// to dispatching, and to delivered when none is pending. `committing`: the last writes
+    /// carry the transaction's COMMIT, so the letters' row locks, which other workers
+    /// delivering the same letters queue on, go one round trip sooner.
+    func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection, committing: Bool = false) async throws {
         if delivered.isEmpty { return }
         let letters = delivered.keys.sorted { $0.uuidString < $1.uuidString }
         // Locked in id order first, so two batches sharing letters wait for each other instead
@@ -384,7 +386,11 @@ public final class DispatchWorker: Service, Sendable {
             guard state.status != before.status else { continue }
             updates.append(PostgresStatement("UPDATE letters SET status = $2, workflow_state = $3 WHERE id = $1", [id, state.status.rawValue, try PostgresJSONB(state)]))
         }
-        _ = try await tx.pipelined(updates)
+        if committing {
+            try await tx.pipelinedAndCommit(updates)
+        } else {
+            _ = try await tx.pipelined(updates)
+        }
     }
 
     /// Hands back what this worker holds (on shutdown).
