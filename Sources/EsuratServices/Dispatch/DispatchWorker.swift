@@ -285,7 +285,7 @@ public final class DispatchWorker: Service, Sendable {
                 SELECT 'delivery.consigned', 'letter', upper(letter_id::text), $8,
                        jsonb_build_object('unitId', recipient_unit_id::text, 'attempt', attempts::text)
                 FROM done)
-            SELECT id, letter_id, pg_notify('inbox', recipient_unit_id::text || ' ' || letter_id::text) FROM done
+            SELECT id, letter_id FROM done
             """,
             [configuration.owner, claims.map(\.id), claims.map(\.attempt), Evidence.Kind.contentConsignment.rawValue,
              evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress])
