@@ -56,6 +56,23 @@ public final class PostgresConnection: Sendable {
         return Array(rows.dropLast())
     }
 
+    /// `statements` in a transaction of their own whose BEGIN and COMMIT travel with them: one
+    /// round trip. `asynchronousCommit`: the COMMIT does not wait for the WAL flush
+    /// (`synchronous_commit = off` for this transaction only), for writes a crash may lose
+    /// without harm — a dispatch lease, which a crash would only send back to the queue. A
+    /// later synchronous commit flushes them too. Not inside another transaction.
+    public func pipelinedTransaction(_ statements: [PostgresStatement], asynchronousCommit: Bool = false) async throws -> [PostgresRows] {
+        let opening = [PostgresStatement("BEGIN")] + (asynchronousCommit ? [PostgresStatement("SET LOCAL synchronous_commit = off")] : [])
+        do {
+            let rows = try await pipelined(opening + statements + [PostgresStatement("COMMIT")])
+            return Array(rows.dropFirst(opening.count).dropLast())
+        } catch {
+            // A failed statement left the transaction open and aborted.
+            _ = try? await connection.execute("ROLLBACK", [])
+            throw error
+        }
+    }
+
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat
     /// ships (migrations); never for anything built from a request.
     public func runScript(_ script: PostgresQuery) async throws {

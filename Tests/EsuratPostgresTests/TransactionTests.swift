@@ -58,6 +58,25 @@ import Testing
         #expect(try await count(pool) == 4)
     }
 
+    @Test func aTransactionMayTravelInOnePipelineWithAnAsynchronousCommit() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        try await pool.withConnection { connection in
+            let rows = try await connection.pipelinedTransaction(
+                [PostgresStatement("INSERT INTO items VALUES (1, 'a')"), PostgresStatement("SHOW synchronous_commit")], asynchronousCommit: true)
+            #expect(rows.count == 2)
+            #expect(try rows[1].single().decode("synchronous_commit", as: String.self) == "off")
+            // Only for that transaction.
+            #expect(try await connection.query("SHOW synchronous_commit").single().decode("synchronous_commit", as: String.self) == "on")
+            // A failing statement rolls the whole transaction back and leaves the connection usable.
+            await #expect(throws: PostgresError.self) {
+                try await connection.pipelinedTransaction([PostgresStatement("INSERT INTO items VALUES (2, 'b')"), PostgresStatement("INSERT INTO items VALUES (3, 'a')")])
+            }
+            #expect(try await connection.query("SELECT count(*) AS n FROM items").single().decode("n", as: Int.self) == 1)
+        }
+        #expect(try await count(pool) == 1)
+    }
+
     @Test func rollsBackWhenTheBodyThrows() async throws {
         let pool = try await poolWithTable()
         defer { pool.close() }

@@ -184,7 +184,12 @@ public final class DispatchWorker: Service, Sendable {
         claims.increment()
         claimsMade.add(1, ordering: .relaxed)
         let leaseSeconds = Double(configuration.lease.components.seconds)
-        return try await pool.query(
+        // The lease commits without waiting for the WAL flush: a crash that loses it leaves the
+        // delivery pending with its old attempt count, so this worker's completion is fenced
+        // out and the delivery is claimed again. The completion, which writes the inbox entry,
+        // commits synchronously and flushes the lease with it.
+        let rows = try await pool.withConnection { connection in
+            try await connection.pipelinedTransaction([PostgresStatement(
             """
             WITH claimed AS (
                 UPDATE deliveries d SET state = 'leased', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
@@ -196,8 +201,9 @@ public final class DispatchWorker: Service, Sendable {
             SELECT c.id, c.letter_id, c.recipient_unit_id, c.role, c.attempts, u.active, l.number, l.unit_id AS sender, ld.document_sha256
             FROM claimed c JOIN units u ON u.id = c.recipient_unit_id JOIN letters l ON l.id = c.letter_id
             LEFT JOIN letter_documents ld ON ld.letter_id = c.letter_id
-            """, [configuration.owner, leaseSeconds, configuration.batchSize]
-        ).map {
+            """, [configuration.owner, leaseSeconds, configuration.batchSize])], asynchronousCommit: true)[0]
+        }
+        return try rows.map {
             Claim(id: try $0.decode("id"), letterID: try $0.decode("letter_id"), unitID: try $0.decode("recipient_unit_id"),
                   role: try $0.decode("role"), attempt: try $0.decode("attempts"), unitActive: try $0.decode("active"),
                   letterNumber: try $0.decode("number", as: String?.self) ?? "", senderUnitID: try $0.decode("sender"),
