@@ -7,6 +7,9 @@ public final class PostgresConnection: Sendable {
     /// Set by ``pipelinedAndCommit(_:)``: the transaction of ``PostgresPool/withTransaction``
     /// ended inside its body.
     let committedInPipeline = Atomic<Bool>(false)
+    /// The BEGIN of ``PostgresPool/withTransaction``, sent with the transaction's first
+    /// statement instead of a round trip of its own.
+    let deferredBegin = Mutex<String?>(nil)
 
     init(connection: LibPQConnection) {
         self.connection = connection
@@ -17,7 +20,19 @@ public final class PostgresConnection: Sendable {
     public func query(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) async throws -> PostgresRows {
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
+        if let begin = takeDeferredBegin() {
+            let results = try await connection.pipeline([(sql: begin, binds: []), (sql: query.sql, binds: binds.map { $0.postgresBind() })])
+            _ = try results[0].get()
+            return try results[1].get()
+        }
         return try await connection.execute(query.sql, binds.map { $0.postgresBind() })
+    }
+
+    func takeDeferredBegin() -> String? {
+        deferredBegin.withLock { begin in
+            defer { begin = nil }
+            return begin
+        }
     }
 
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
@@ -35,7 +50,11 @@ public final class PostgresConnection: Sendable {
         if statements.isEmpty { return [] }
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
-        return try await connection.pipeline(statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
+        // A deferred BEGIN leads the batch; if it failed, the server skips the rest.
+        let begin = takeDeferredBegin().map { [(sql: $0, binds: [PostgresBind]())] } ?? []
+        let results = try await connection.pipeline(begin + statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
+        if !begin.isEmpty { _ = try results[0].get() }
+        return Array(results.dropFirst(begin.count))
     }
 
     /// Runs a batch in one round trip and returns each statement's rows; throws the first
@@ -76,6 +95,7 @@ public final class PostgresConnection: Sendable {
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat
     /// ships (migrations); never for anything built from a request.
     public func runScript(_ script: PostgresQuery) async throws {
+        if let begin = takeDeferredBegin() { _ = try await connection.execute(begin, []) }
         try await connection.script(script.sql)
     }
 

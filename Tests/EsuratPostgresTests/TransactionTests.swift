@@ -1,4 +1,5 @@
 import EsuratPostgres
+import Foundation
 import EsuratTestSupport
 import Testing
 
@@ -75,6 +76,38 @@ import Testing
             #expect(try await connection.query("SELECT count(*) AS n FROM items").single().decode("n", as: Int.self) == 1)
         }
         #expect(try await count(pool) == 1)
+    }
+
+    @Test func theBeginTravelsWithTheFirstStatementOfWhateverKind() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        // A single query: it runs inside the transaction, at its isolation level.
+        let level = try await pool.withTransaction(.serializable) { tx in
+            try await tx.query("SHOW transaction_isolation").single().decode("transaction_isolation", as: String.self)
+        }
+        #expect(level == "serializable")
+        // A pipeline first: one transaction, one now() for all its statements.
+        let times = try await pool.withTransaction { tx in
+            let rows = try await tx.pipelined([PostgresStatement("SELECT now() AS t"), PostgresStatement("INSERT INTO items VALUES (1, 'a')")])
+            return (try rows[0].single().decode("t", as: Date.self), try await tx.query("SELECT now() AS t").single().decode("t", as: Date.self))
+        }
+        #expect(times.0 == times.1)
+        // A script first, then a failure: both undone.
+        await #expect(throws: Boom.self) {
+            try await pool.withTransaction { tx in
+                try await tx.runScript("INSERT INTO items VALUES (2, 'b')")
+                throw Boom()
+            }
+        }
+        #expect(try await count(pool) == 1)
+        // A body that sends nothing, or throws before sending anything, leaves no transaction
+        // behind on the connection.
+        try await pool.withTransaction(.serializable) { _ in }
+        await #expect(throws: Boom.self) { try await pool.withTransaction(.serializable) { _ in throw Boom() } }
+        let level2 = try await pool.withConnection { connection in
+            try await connection.query("SHOW transaction_isolation").single().decode("transaction_isolation", as: String.self)
+        }
+        #expect(level2 == "read committed")
     }
 
     @Test func rollsBackWhenTheBodyThrows() async throws {
