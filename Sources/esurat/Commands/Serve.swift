@@ -64,6 +64,7 @@ struct Serve: AsyncParsableCommand {
                         + [.init(service: AuditSealer(
                             chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking),
                             archive: ArchiveService(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking), logger: logger))]
+                        + [.init(service: Housekeeping(pool: runtime.pool, logger: logger))]
                         + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
