@@ -265,33 +265,47 @@ final class LibPQConnection: @unchecked Sendable {
             guard sent == 1 else { throw connectionError() }
         }
         guard PQpipelineSync(handle) == 1 else { throw connectionError() }
-        try await flush()
 
-        var results: [Result<PostgresRows, PostgresError>] = []
-        results.reserveCapacity(statements.count)
-        var current: Result<PostgresRows, PostgresError>?
-        while true {
-            try await waitUntilNotBusy()
-            guard let result = PQgetResult(handle) else {
-                // NULL ends one statement's results.
-                results.append(current ?? .failure(PostgresError(code: .client, message: "no result")))
-                current = nil
-                continue
-            }
-            let status = PQresultStatus(result)
-            switch status {
-            case PGRES_PIPELINE_SYNC:
+        // Cancellation as for a single statement (awaitResult): the server is asked to stop
+        // the running statement, the rest of the batch is skipped, the task gets
+        // CancellationError. A transaction's first statement travels in a pipeline with its
+        // BEGIN, so a lock wait there must stay cancellable too.
+        let canceller = StatementCanceller(PQgetCancel(handle))
+        defer { canceller.release() }
+        let results = try await withTaskCancellationHandler {
+            try await flush()
+            var results: [Result<PostgresRows, PostgresError>] = []
+            results.reserveCapacity(statements.count)
+            var current: Result<PostgresRows, PostgresError>?
+            while true {
+                try await waitUntilNotBusy()
+                guard let result = PQgetResult(handle) else {
+                    // NULL ends one statement's results.
+                    results.append(current ?? .failure(PostgresError(code: .client, message: "no result")))
+                    current = nil
+                    continue
+                }
+                let status = PQresultStatus(result)
+                switch status {
+                case PGRES_PIPELINE_SYNC:
+                    PQclear(result)
+                    return results
+                case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                    current = .success(Self.rows(from: result))
+                case PGRES_PIPELINE_ABORTED:
+                    current = .failure(PostgresError(code: .pipelineAborted, message: "skipped: an earlier statement of the pipeline failed"))
+                default:
+                    current = .failure(error(from: result))
+                }
                 PQclear(result)
-                return results
-            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                current = .success(Self.rows(from: result))
-            case PGRES_PIPELINE_ABORTED:
-                current = .failure(PostgresError(code: .pipelineAborted, message: "skipped: an earlier statement of the pipeline failed"))
-            default:
-                current = .failure(error(from: result))
             }
-            PQclear(result)
+        } onCancel: {
+            canceller.cancel()
         }
+        if Task.isCancelled, results.contains(where: { if case .failure(let failure) = $0 { failure.sqlState == "57014" } else { false } }) {
+            throw CancellationError()
+        }
+        return results
     }
 
     @discardableResult

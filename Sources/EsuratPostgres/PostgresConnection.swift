@@ -21,9 +21,14 @@ public final class PostgresConnection: Sendable {
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
         if let begin = takeDeferredBegin() {
-            let results = try await connection.pipeline([(sql: begin, binds: []), (sql: query.sql, binds: binds.map { $0.postgresBind() })])
-            _ = try results[0].get()
-            return try results[1].get()
+            do {
+                let results = try await connection.pipeline([(sql: begin, binds: []), (sql: query.sql, binds: binds.map { $0.postgresBind() })])
+                _ = try results[0].get()
+                return try results[1].get()
+            } catch {
+                restoreBegin(begin)
+                throw error
+            }
         }
         return try await connection.execute(query.sql, binds.map { $0.postgresBind() })
     }
@@ -33,6 +38,15 @@ public final class PostgresConnection: Sendable {
             defer { begin = nil }
             return begin
         }
+    }
+
+    /// After a failure that left no transaction open on the server (the BEGIN never ran: a
+    /// statement could not be prepared, or the BEGIN itself failed), the BEGIN goes back to
+    /// wait for the next statement, so nothing after it runs outside the transaction and no
+    /// COMMIT or ROLLBACK goes to a connection without one.
+    private func restoreBegin(_ begin: String) {
+        guard connection.isIdle else { return }
+        deferredBegin.withLock { $0 = begin }
     }
 
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
@@ -51,10 +65,16 @@ public final class PostgresConnection: Sendable {
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
         // A deferred BEGIN leads the batch; if it failed, the server skips the rest.
-        let begin = takeDeferredBegin().map { [(sql: $0, binds: [PostgresBind]())] } ?? []
-        let results = try await connection.pipeline(begin + statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
-        if !begin.isEmpty { _ = try results[0].get() }
-        return Array(results.dropFirst(begin.count))
+        let deferred = takeDeferredBegin()
+        let begin = deferred.map { [(sql: $0, binds: [PostgresBind]())] } ?? []
+        do {
+            let results = try await connection.pipeline(begin + statements.map { (sql: $0.query.sql, binds: $0.binds.map { $0.postgresBind() }) })
+            if !begin.isEmpty { _ = try results[0].get() }
+            return Array(results.dropFirst(begin.count))
+        } catch {
+            if let deferred { restoreBegin(deferred) }
+            throw error
+        }
     }
 
     /// Runs a batch in one round trip and returns each statement's rows; throws the first
@@ -95,7 +115,12 @@ public final class PostgresConnection: Sendable {
     /// Runs SQL text holding several statements, without parameters. Only for SQL esurat
     /// ships (migrations); never for anything built from a request.
     public func runScript(_ script: PostgresQuery) async throws {
-        if let begin = takeDeferredBegin() { _ = try await connection.execute(begin, []) }
+        if let begin = takeDeferredBegin() {
+            do { _ = try await connection.execute(begin, []) } catch {
+                restoreBegin(begin)
+                throw error
+            }
+        }
         try await connection.script(script.sql)
     }
 

@@ -110,6 +110,42 @@ import Testing
         #expect(level2 == "read committed")
     }
 
+    @Test func aTransactionsFirstStatementStaysCancellable() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        // Another session holds the lock the transaction's first statement waits for.
+        let holder = Task {
+            try await pool.withTransaction { tx in
+                try await tx.query("SELECT pg_advisory_xact_lock(4242)")
+                try await Task.sleep(for: .seconds(30))
+            }
+        }
+        defer { holder.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        let waiter = Task { try await pool.withTransaction { tx in try await tx.query("SELECT pg_advisory_xact_lock(4242)") } }
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(clock.now - cancelled < .seconds(5))
+    }
+
+    @Test func aStatementThatNeverRanKeepsTheBeginForTheNext() async throws {
+        let pool = try await poolWithTable()
+        defer { pool.close() }
+        await #expect(throws: Boom.self) {
+            try await pool.withTransaction { tx in
+                // Cannot be prepared: fails before anything, the BEGIN included, is sent.
+                _ = try? await tx.query("SELECT no_such_column FROM items")
+                try await tx.query("INSERT INTO items VALUES (1, 'a')")
+                throw Boom()
+            }
+        }
+        // The insert ran inside the transaction and went with it.
+        #expect(try await count(pool) == 0)
+    }
+
     @Test func rollsBackWhenTheBodyThrows() async throws {
         let pool = try await poolWithTable()
         defer { pool.close() }
