@@ -101,6 +101,10 @@ public final class PostgresConnection: Sendable {
     /// without harm — a dispatch lease, which a crash would only send back to the queue. A
     /// later synchronous commit flushes them too. Not inside another transaction.
     public func pipelinedTransaction(_ statements: [PostgresStatement], asynchronousCommit: Bool = false) async throws -> [PostgresRows] {
+        // Inside another transaction its COMMIT would end that one too.
+        guard connection.isIdle, deferredBegin.withLock({ $0 == nil }) else {
+            throw PostgresError(code: .client, message: "pipelinedTransaction inside a transaction")
+        }
         let opening = [PostgresStatement("BEGIN")] + (asynchronousCommit ? [PostgresStatement("SET LOCAL synchronous_commit = off")] : [])
         do {
             let rows = try await pipelined(opening + statements + [PostgresStatement("COMMIT")])

@@ -76,6 +76,13 @@ import Testing
             #expect(try await connection.query("SELECT count(*) AS n FROM items").single().decode("n", as: Int.self) == 1)
         }
         #expect(try await count(pool) == 1)
+        // Not inside another transaction: its COMMIT would end that one.
+        await #expect(throws: PostgresError.self) {
+            try await pool.withTransaction { tx in
+                try await tx.pipelinedTransaction([PostgresStatement("INSERT INTO items VALUES (8, 'h')")])
+            }
+        }
+        #expect(try await count(pool) == 1)
     }
 
     @Test func theBeginTravelsWithTheFirstStatementOfWhateverKind() async throws {
