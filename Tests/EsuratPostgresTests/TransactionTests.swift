@@ -135,7 +135,7 @@ import Testing
         let cancelled = clock.now
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(clock.now - cancelled < .seconds(5))
+        #expect(clock.now - cancelled < .seconds(20))
     }
 
     @Test func aStatementThatNeverRanKeepsTheBeginForTheNext() async throws {
