@@ -22,28 +22,21 @@ public struct AuditSealer: Service {
 
     public func run() async throws {
         var exportPass = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                var sealed = 0
-                while true {
-                    let n = try await chain.seal(batchSize: 1000)
-                    sealed += n
-                    if n < 1000 { break }
-                }
-                if sealed > 0 { logger.debug("sealed audit events", metadata: ["count": "\(sealed)"]) }
-                if let checkpoint = try await chain.checkpointIfDue(interval: Double(checkpointInterval.components.seconds)) {
-                    logger.info("signed an audit checkpoint", metadata: ["sequence": "\(checkpoint.sequence)"])
-                }
-                // Exports are looked for every tenth pass: they are rare, and the request
-                // that queues one starts it at once.
-                exportPass += 1
-                if let archive, exportPass % 10 == 0 { await archive.runPending() }
-            } catch {
-                logger.warning("audit sealing pass failed", metadata: ["error_type": "\(type(of: error))"])
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "audit sealing pass failed") {
+            var sealed = 0
+            while true {
+                let n = try await chain.seal(batchSize: 1000)
+                sealed += n
+                if n < 1000 { break }
             }
-            // The pause ends at once on SIGTERM, so shutdown does not wait for it.
-            let interval = self.interval
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if sealed > 0 { logger.debug("sealed audit events", metadata: ["count": "\(sealed)"]) }
+            if let checkpoint = try await chain.checkpointIfDue(interval: Double(checkpointInterval.components.seconds)) {
+                logger.info("signed an audit checkpoint", metadata: ["sequence": "\(checkpoint.sequence)"])
+            }
+            // Exports are looked for every tenth pass: they are rare, and the request
+            // that queues one starts it at once.
+            exportPass += 1
+            if let archive, exportPass % 10 == 0 { await archive.runPending() }
         }
     }
 }

@@ -17,17 +17,11 @@ public struct EscalationTimer: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let count = try await letters.escalateOverdue()
-                if count > 0 { logger.info("escalated overdue letter steps", metadata: ["count": "\(count)"]) }
-                let branches = try await dispositions.escalateOverdue()
-                if branches > 0 { logger.info("escalated overdue disposition branches", metadata: ["count": "\(branches)"]) }
-            } catch {
-                logger.warning("escalation pass failed", metadata: ["error_type": "\(type(of: error))"])
-            }
-            // The pause ends at once on graceful shutdown: SIGTERM must not wait out a minute.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "escalation pass failed") {
+            let count = try await letters.escalateOverdue()
+            if count > 0 { logger.info("escalated overdue letter steps", metadata: ["count": "\(count)"]) }
+            let branches = try await dispositions.escalateOverdue()
+            if branches > 0 { logger.info("escalated overdue disposition branches", metadata: ["count": "\(branches)"]) }
         }
     }
 }

@@ -54,17 +54,11 @@ public struct Housekeeping: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let deleted = try await sweep().filter { $0.value > 0 }
-                if !deleted.isEmpty {
-                    logger.info("housekeeping deleted expired rows", metadata: deleted.mapValues { .stringConvertible($0) })
-                }
-            } catch {
-                logger.warning("housekeeping pass failed", metadata: ["error_type": "\(type(of: error))"])
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "housekeeping pass failed") {
+            let deleted = try await sweep().filter { $0.value > 0 }
+            if !deleted.isEmpty {
+                logger.info("housekeeping deleted expired rows", metadata: deleted.mapValues { .stringConvertible($0) })
             }
-            let interval = self.interval
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
