@@ -26,8 +26,11 @@ struct CMSSignedDataTemplate {
     let signingCertificateAttribute: [UInt8]
     let oids: ObjectIdentifiers
 
-    /// DER object identifiers, taken from OpenSSL's table rather than typed in.
-    struct ObjectIdentifiers {
+    /// DER object identifiers, taken from OpenSSL's table rather than typed in; encoded once
+    /// per process (a signer, and so a template, is made for every letter signed).
+    struct ObjectIdentifiers: Sendable {
+        static let shared = Result { try ObjectIdentifiers() }
+
         let signedData, data, sha256, ecdsaWithSHA256, contentType, messageDigest, signingTime, signingCertificateV2, timeStampToken: [UInt8]
 
         init() throws {
@@ -51,7 +54,7 @@ struct CMSSignedDataTemplate {
     init?(certificate: Certificate, key: PrivateKey, chain: [Certificate], signingCertificateV2: [UInt8]) throws {
         guard EVP_PKEY_get_base_id(key.pointer) == EVP_PKEY_EC else { return nil }
         self.key = key
-        oids = try ObjectIdentifiers()
+        oids = try ObjectIdentifiers.shared.get()
         certificates = DER.set(tag: 0xA0, try ([certificate] + chain).map { try $0.der })
         let issuer = try derEncode({ i2d_X509_NAME(X509_get_issuer_name(certificate.pointer), $0) }, "i2d_X509_NAME")
         let serial = try derEncode({ i2d_ASN1_INTEGER(X509_get0_serialNumber(certificate.pointer), $0) }, "i2d_ASN1_INTEGER")
