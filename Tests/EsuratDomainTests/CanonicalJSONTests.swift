@@ -93,3 +93,11 @@ import Testing
         #expect(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).lowercasedString == "00000000-0000-0000-0000-000000000000")
     }
 }
+
+@Suite struct DurationSecondsTests {
+    @Test func keepsTheFractions() {
+        #expect(Duration.milliseconds(1500).inSeconds == 1.5)
+        #expect(Duration.seconds(5).inSeconds == 5)
+        #expect(Duration.microseconds(250).inSeconds == 0.00025)
+    }
+}

@@ -117,7 +117,7 @@ public final class DispatchWorker: Service, Sendable {
     /// One heartbeat: this worker is alive, its leases are renewed, and the leases of
     /// workers silent for three beats are expired so the next claim takes them.
     public func beat() async throws {
-        let beatSeconds = Double(configuration.heartbeat.components.seconds) + Double(configuration.heartbeat.components.attoseconds) / 1e18
+        let beatSeconds = configuration.heartbeat.inSeconds
         let results = try await pool.withConnection { connection in
             try await connection.pipelined([
                 PostgresStatement(
@@ -339,7 +339,7 @@ public final class DispatchWorker: Service, Sendable {
     func fail(_ claim: Claim, reason: String) async {
         failures.increment()
         if claim.attempt >= configuration.maxAttempts { deadLettered.increment() }
-        let base = Double(configuration.backoff.components.seconds) + Double(configuration.backoff.components.attoseconds) / 1e18
+        let base = configuration.backoff.inSeconds
         let ceiling = Double(configuration.maxBackoff.components.seconds)
         let exponential = min(ceiling, base * pow(2, Double(max(0, claim.attempt - 1))))
         let delay = exponential / 2 + Double.random(in: 0...(exponential / 2))

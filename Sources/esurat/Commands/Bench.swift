@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsuratDomain
 import EsuratHTTP
 import EsuratPostgres
 import Foundation
@@ -77,7 +78,7 @@ struct BenchDatabase: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - started
-        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(total) / elapsed.inSeconds
     }
 
     private func runPGBench(_ pgbench: String, url: String, script: String) async throws -> Double {
@@ -224,7 +225,7 @@ struct BenchAuth: AsyncParsableCommand {
             return total
         }
         let elapsed = ContinuousClock.now - started
-        let rate = Double(logins) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let rate = Double(logins) / elapsed.inSeconds
         print(String(format: "logins: %.1f/s (%d in %.1f s)", rate, logins, Double(elapsed.components.seconds)))
 
         let meRate = try await WrkRun(connections: connections, seconds: seconds)

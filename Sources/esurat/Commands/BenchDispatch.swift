@@ -101,8 +101,8 @@ struct BenchDispatch: AsyncParsableCommand {
                 try await Task.sleep(for: .microseconds(200))
             }
             if index < 0 { continue }
-            signing.append(Self.seconds(signed - before) * 1000)
-            dispatch.append(Self.seconds(clock.now - before) * 1000)
+            signing.append((signed - before).inSeconds * 1000)
+            dispatch.append((clock.now - before).inSeconds * 1000)
         }
         func percentile(_ values: [Double], _ p: Double) -> Double {
             let sorted = values.sorted()
@@ -138,7 +138,7 @@ struct BenchDispatch: AsyncParsableCommand {
                 guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process died during the run") }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let elapsed = Self.seconds(clock.now - queuedAt)
+            let elapsed = (clock.now - queuedAt).inSeconds
             guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process died during the run") }
             let left: Int = try await pool.query(
                 "SELECT count(*) AS n FROM deliveries WHERE letter_id = ANY($1) AND state <> 'delivered'", [clones]).single().decode("n")
@@ -196,9 +196,6 @@ struct BenchDispatch: AsyncParsableCommand {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     static func startWorker(_ esurat: String, url: String, dataDir: String, batchSize: Int) throws -> Process {
         let process = Process()

@@ -104,7 +104,7 @@ struct BenchExport: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\rsigned and inserted \(inserted)/\(letters) letters".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
-        let insertSeconds = Self.seconds(ContinuousClock.now - setup)
+        let insertSeconds = (ContinuousClock.now - setup).inSeconds
         let today: String = try await pool.query("SELECT (now() AT TIME ZONE 'Asia/Jakarta')::date::text AS d").single().decode("d")
 
         // Peak RSS from here on: writing 5 to clear_refs resets VmHWM (Linux ≥ 4.0).
@@ -120,7 +120,7 @@ struct BenchExport: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("\r\(progress.letters)/\(progress.totalLetters) letters, \(progress.bytes / 1_048_576) MB, VmRSS \(Self.mb(Self.status()["VmRSS"])) MB".utf8))
             }
         }
-        let seconds = Self.seconds(ContinuousClock.now - started)
+        let seconds = (ContinuousClock.now - started).inSeconds
         let after = Self.status()
         FileHandle.standardError.write(Data("\n".utf8))
         let megabytes = Double(result.bytes) / 1_048_576
@@ -137,9 +137,6 @@ struct BenchExport: AsyncParsableCommand {
                Int.random(in: 1990...2020), Int.random(in: 1...12), Int.random(in: 1...999))
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     static func mb(_ kilobytes: Int?) -> String { String(format: "%.1f", Double(kilobytes ?? 0) / 1024) }
 

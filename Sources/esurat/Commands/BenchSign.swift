@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsuratDomain
 import EsuratPostgres
 import EsuratSigning
 import Foundation
@@ -72,7 +73,7 @@ struct BenchSign: AsyncParsableCommand {
             for _ in 0..<20 { try body() }
             count += 20
             let elapsed = clock.now - start
-            let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let secs = elapsed.inSeconds
             if secs >= seconds { return Double(count) / secs }
         }
     }
