@@ -20,16 +20,8 @@ public final class PostgresConnection: Sendable {
     public func query(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) async throws -> PostgresRows {
         try Task.checkCancellation()
         defer { connection.lastUsed = .now }
-        if let begin = takeDeferredBegin() {
-            do {
-                let results = try await connection.pipeline([(sql: begin, binds: []), (sql: query.sql, binds: binds.map { $0.postgresBind() })])
-                _ = try results[0].get()
-                return try results[1].get()
-            } catch {
-                restoreBegin(begin)
-                throw error
-            }
-        }
+        // A transaction's first statement goes with its deferred BEGIN, which pipeline() sends.
+        if deferredBegin.withLock({ $0 != nil }) { return try await pipelined([PostgresStatement(query, binds)])[0] }
         return try await connection.execute(query.sql, binds.map { $0.postgresBind() })
     }
 
