@@ -129,6 +129,29 @@ import Testing
         #expect(try await test.pool.query("SELECT attempts FROM deliveries").single().decode("attempts", as: Int.self) == 2)
     }
 
+    @Test func aBatchTakesALetterAtATime() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (_, letters) = try await Self.outbox(test, letters: 3, recipients: 4)
+        // Written recipient by recipient, all due at one moment: in heap order a batch of four
+        // would hold one delivery of each letter.
+        try await test.pool.query("DELETE FROM deliveries")
+        try await test.pool.query(
+            """
+            INSERT INTO deliveries (letter_id, recipient_unit_id, role, next_attempt_at)
+            SELECT l, u.id, 'to', now() - interval '1 second' FROM (SELECT id FROM units WHERE code LIKE 'R%') u, unnest($1::uuid[]) AS l ORDER BY u.id, l
+            """, [letters])
+        let worker = Self.worker(test) { $0.batchSize = 4 }
+        var seen: [UUID] = []
+        for _ in 0..<3 {
+            let batch = try await worker.claim()
+            #expect(batch.count == 4)
+            #expect(Set(batch.map(\.letterID)).count == 1, "one batch, one letter")
+            seen += batch.prefix(1).map(\.letterID)
+        }
+        #expect(seen == letters.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() })
+    }
+
     @Test func aLostLeaseChangesNothingInABatchEither() async throws {
         let test = try await TestApp.make()
         defer { test.close() }
@@ -143,12 +166,16 @@ import Testing
         await first.deliver(batch: claims)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 6)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM delivery_evidence WHERE kind = 'ContentConsignment'").single().decode("n", as: Int.self) == 6)
-        #expect(try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action = 'delivery.consigned'").single().decode("n", as: Int.self) == 6)
-        // Filed under the letter as every other event is, so its history shows them.
-        let filed = try await test.pool.query(
-            "SELECT count(*) AS n FROM audit_events WHERE action = 'delivery.consigned' AND object_type = 'letter' AND object_id = ANY($1)",
-            [letters.map(\.uuidString)]).single()
-        #expect(try filed.decode("n", as: Int.self) == 6)
+        // One event per letter of the batch, naming the units it reached and the attempt that
+        // did; filed under the letter as every other event is, so its history shows it.
+        let events = try await test.pool.query(
+            """
+            SELECT object_id, jsonb_array_length(details->'unitIds') AS units, details->'attempts' = '[2, 2, 2]'::jsonb AS second_attempts
+            FROM audit_events WHERE action = 'delivery.consigned'
+            """)
+        #expect(Set(try events.map { try $0.decode("object_id", as: String.self) }) == Set(letters.map(\.uuidString)))
+        #expect(try events.map { try $0.decode("units", as: Int.self) } == [3, 3])
+        #expect(try events.allSatisfy { try $0.decode("second_attempts", as: Bool.self) })
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status = 'delivered'").single().decode("n", as: Int.self) == 2)
     }
 

@@ -176,8 +176,9 @@ public final class DispatchWorker: Service, Sendable {
         oldestLeaseAge.record(try row.decode("lease_age", as: Double.self))
     }
 
-    /// Leases up to a batch of ready deliveries, oldest first, and reads what delivering them
-    /// needs in the same statement. Expired leases are not looked
+    /// Leases up to a batch of ready deliveries, oldest first and a letter at a time (so a
+    /// batch locks and counts down one or two letters, not fifty), and reads what delivering
+    /// them needs in the same statement. Expired leases are not looked
     /// for here: once a second ``drainOnce()`` puts them back in the ready state, so the
     /// claim is one scan of the ready index, not also a walk over every lease that ever expired.
     func claim() async throws -> [Claim] {
@@ -195,7 +196,7 @@ public final class DispatchWorker: Service, Sendable {
                 UPDATE deliveries d SET state = 'leased', lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
                        attempts = d.attempts + 1
                 FROM (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
+                      ORDER BY next_attempt_at, letter_id LIMIT $3 FOR UPDATE SKIP LOCKED) chosen
                 WHERE d.id = chosen.id
                 RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts)
             SELECT c.id, c.letter_id, c.recipient_unit_id, c.role, c.attempts, u.active, l.number, l.unit_id AS sender, ld.document_sha256
@@ -284,13 +285,17 @@ public final class DispatchWorker: Service, Sendable {
                 SELECT done.id, done.letter_id, $4, e.record, e.signature
                 FROM unnest($5::uuid[], $6::bytea[], $7::bytea[]) AS e(delivery_id, record, signature) JOIN done ON done.id = e.delivery_id
                 ON CONFLICT (delivery_id, kind) DO NOTHING),
-            -- object_id as every other writer spells it (Swift's uuidString, upper case), so
-            -- the letter's history and the archive find these events.
+            -- One event per letter in the batch, naming every unit it reached and the attempt
+            -- that did: a 61-recipient letter's history gets a line or two, not 61, and each
+            -- delivery costs no audit row and index entries of its own. object_id as every
+            -- other writer spells it (Swift's uuidString, upper case), so the letter's history
+            -- and the archive find these events.
             audited AS (
                 INSERT INTO audit_events (action, object_type, object_id, client_address, details)
                 SELECT 'delivery.consigned', 'letter', upper(letter_id::text), $8,
-                       jsonb_build_object('unitId', recipient_unit_id::text, 'attempt', attempts::text)
-                FROM done)
+                       jsonb_build_object('unitIds', jsonb_agg(recipient_unit_id::text ORDER BY recipient_unit_id),
+                                          'attempts', jsonb_agg(attempts ORDER BY recipient_unit_id))
+                FROM done GROUP BY letter_id)
             SELECT id, letter_id FROM done
             """,
             [configuration.owner, claims.map(\.id), claims.map(\.attempt), Evidence.Kind.contentConsignment.rawValue,
@@ -322,10 +327,13 @@ public final class DispatchWorker: Service, Sendable {
                 if let evidence = self.evidence {
                     try await Evidence.record(.contentConsignment, letter: claim.letterID, unit: claim.unitID, pki: evidence.pki, blocking: evidence.blocking, on: tx)
                 }
-                try await AuditLog.append(
-                    .init("delivery.consigned", objectType: "letter", objectID: claim.letterID.uuidString, actorUserID: nil,
-                          details: ["unitId": claim.unitID.lowercasedString, "attempt": String(claim.attempt)]),
-                    request: .local, on: tx)
+                // The batch's event for a batch of one.
+                try await tx.query(
+                    """
+                    INSERT INTO audit_events (action, object_type, object_id, client_address, details)
+                    VALUES ('delivery.consigned', 'letter', $1, $2,
+                            jsonb_build_object('unitIds', jsonb_build_array($3::uuid::text), 'attempts', jsonb_build_array($4::int)))
+                    """, [claim.letterID.uuidString, RequestInfo.local.clientAddress, claim.unitID, claim.attempt])
             }
             delivered.increment()
         } catch is LeaseLost {
