@@ -17,6 +17,10 @@ public final class DispatchWorker: Service, Sendable {
         /// Names this worker in leases; unique per process.
         public var owner = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         public var batchSize = 50
+        /// Batches a worker has in flight at once. One batch spends much of its time waiting
+        /// on PostgreSQL (round trips, the commit's WAL flush); a second, claimed and signed
+        /// meanwhile, keeps the worker and the database busy.
+        public var concurrency = 2
         public var lease: Duration = .seconds(30)
         public var maxAttempts = 8
         /// The first retry waits about this long; each next one twice as long, up to `maxBackoff`.
@@ -77,14 +81,15 @@ public final class DispatchWorker: Service, Sendable {
         var description: String
     }
 
-    /// Works until graceful shutdown: then it stops claiming, finishes the batch in hand and
-    /// returns its unfinished leases.
+    /// Works until graceful shutdown: then it stops claiming, finishes the batches in hand
+    /// and returns its unfinished leases.
     public func run() async throws {
         let notifications = try? await pool.listen(on: "deliveries")
-        let wake = WakeSignal()
+        // One wake-up per delivery loop: a NOTIFY or shutdown wakes them all.
+        let wakes = (0..<max(1, configuration.concurrency)).map { _ in WakeSignal() }
         let listener = Task {
             guard let notifications else { return }
-            for try await _ in notifications { wake.wake() }
+            for try await _ in notifications { for wake in wakes { wake.wake() } }
         }
         defer { listener.cancel() }
         try? await beat()
@@ -99,14 +104,20 @@ public final class DispatchWorker: Service, Sendable {
         }
         defer { heartbeat.cancel() }
         await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let processed = (try? await drainOnce()) ?? 0
-                if processed > 0 { continue }
-                // A NOTIFY is a hint; the poll catches what it misses.
-                await wake.wait(timeout: configuration.pollInterval)
+            await withTaskGroup(of: Void.self) { loops in
+                for wake in wakes {
+                    loops.addTask {
+                        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                            let processed = (try? await self.drainOnce()) ?? 0
+                            if processed > 0 { continue }
+                            // A NOTIFY is a hint; the poll catches what it misses.
+                            await wake.wait(timeout: self.configuration.pollInterval)
+                        }
+                    }
+                }
             }
         } onGracefulShutdown: {
-            wake.wake()
+            for wake in wakes { wake.wake() }
         }
         heartbeat.cancel()
         try? await releaseLeases()

@@ -112,6 +112,9 @@ struct Worker: AsyncParsableCommand {
     @Option(name: .long, help: "Deliveries claimed at once.")
     var batchSize: Int = 50
 
+    @Option(name: .long, help: "Batches in flight at once: one is claimed and signed while another waits on the database.")
+    var concurrency: Int = 2
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -119,12 +122,14 @@ struct Worker: AsyncParsableCommand {
         let logger = try logging.bootstrap()
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds is 1–3600") }
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size is 1–1000") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency is 1–64") }
         // The runtime: the pool, migrations, and the internal CA whose evidence key signs
         // each ContentConsignment record.
         let runtime = try await Runtime.start(database: database, logger: logger)
         var configuration = DispatchWorker.Configuration()
         configuration.lease = .seconds(leaseSeconds)
         configuration.batchSize = batchSize
+        configuration.concurrency = concurrency
         let worker = DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         announce("esurat worker \(worker.configuration.owner) is delivering")
