@@ -157,6 +157,9 @@ public struct EmbeddedPostgres: Sendable {
             "# Written by esurat at every start; edit postgresql.conf for your own settings.",
             "max_connections = \(configuration.maxConnections)",
             "shared_buffers = '256MB'",
+            // The first change to a page after a checkpoint logs the whole page; compressed,
+            // those images are a fraction of the WAL a dispatch drain writes.
+            "wal_compression = lz4",
             "log_min_messages = warning",
         ]
         switch endpoint {
