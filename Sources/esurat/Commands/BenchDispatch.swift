@@ -24,6 +24,9 @@ struct BenchDispatch: AsyncParsableCommand {
     @Option(name: .long, help: "Deliveries a worker claims at once.")
     var batchSize: Int = 50
 
+    @Option(name: .long, help: "Batches each worker process has in flight (esurat worker --concurrency).")
+    var concurrency: Int = DispatchWorker.Configuration().concurrency
+
     @Option(name: .long, help: "Letters signed one at a time for the latency figures.")
     var latencySamples: Int = 200
 
@@ -112,33 +115,48 @@ struct BenchDispatch: AsyncParsableCommand {
                      latencySamples, percentile(dispatch, 0.5), percentile(dispatch, 0.99), percentile(signing, 0.5), percentile(signing, 0.99)))
         running.cancel()
         _ = try? await running.value
-        print("esurat bench dispatch: \(deliveries) deliveries per run (\(Self.recipientUnits) recipient units per letter), batch \(batchSize)")
+        print("esurat bench dispatch: \(deliveries) deliveries per run (\(Self.recipientUnits) recipient units per letter), batch \(batchSize), \(concurrency) batches in flight per worker")
         print(latencyLine)
         var rates: [Int: Double] = [:]
         var sequenceOffset = 1_000_000
         for count in counts {
             try await Self.quiesce(pool)
             let started = Date()
-            let processes = try (0..<count).map { _ in try Self.startWorker(esurat, url: url, dataDir: database.dataDir, batchSize: batchSize) }
+            let processes = try (0..<count).map { _ in try Self.startWorker(esurat, url: url, dataDir: database.dataDir, batchSize: batchSize, concurrency: concurrency) }
             defer { for process in processes where process.isRunning { process.terminate() } }
             // Ready when each has beaten its first heartbeat.
             while try await pool.query("SELECT count(*) AS n FROM dispatch_workers WHERE stopped_at IS NULL AND started_at >= $1", [started]).single().decode("n", as: Int.self) < count {
                 guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process exited early") }
                 try await Task.sleep(for: .milliseconds(100))
             }
+            // The queue is written and analysed before the clock starts, as pgqueuer's is: its
+            // deliveries fall due a few seconds ahead, the workers see nothing until then, and
+            // the clock starts at that moment with a NOTIFY to wake them.
             let letters = (deliveries + Self.recipientUnits - 1) / Self.recipientUnits
+            let (clones, due) = try await Self.queueCopies(
+                of: template, letters: letters, to: recipients, sequenceOffset: sequenceOffset, dueIn: queueLead, pool: pool)
+            sequenceOffset += letters
+            try await Self.analyse(pool)
+            let wait: Double = try await pool.query("SELECT extract(epoch FROM $1::timestamptz - clock_timestamp())::float8 AS s", [due]).single().decode("s")
+            guard wait > 0 else { throw ValidationError("analysing the queue took longer than its \(queueLead) lead") }
+            try await pool.query("SELECT pg_sleep($1)", [wait])
             let clock = ContinuousClock()
             let queuedAt = clock.now
-            let clones: [UUID] = try await Self.queueCopies(of: template, letters: letters, to: recipients, sequenceOffset: sequenceOffset, pool: pool)
-            sequenceOffset += letters
+            let busyBefore = MachineCPU.busySeconds()
+            try await pool.query("SELECT pg_notify('deliveries', '')")
             let total = clones.count * recipients.count
             // Drained when every copy is delivered: a letter turns delivered in the transaction
-            // that delivers to its last recipient. Looked at every 20 ms (820 key lookups).
-            while try await pool.query("SELECT count(*) AS n FROM letters WHERE id = ANY($1) AND status <> 'delivered'", [clones]).single().decode("n", as: Int.self) > 0 {
+            // that delivers to its last recipient. Looked at every 20 ms, only among the copies
+            // not seen delivered yet, so the looking costs the run little.
+            var undelivered = clones
+            while !undelivered.isEmpty {
+                undelivered = try await pool.query("SELECT id FROM letters WHERE id = ANY($1) AND status <> 'delivered'", [undelivered]).map { try $0.decode("id") }
+                if undelivered.isEmpty { break }
                 guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process died during the run") }
                 try await Task.sleep(for: .milliseconds(20))
             }
             let elapsed = (clock.now - queuedAt).inSeconds
+            let busy = MachineCPU.busySeconds().map { now in busyBefore.map { now - $0 } } ?? nil
             guard processes.allSatisfy(\.isRunning) else { throw ValidationError("a worker process died during the run") }
             let left: Int = try await pool.query(
                 "SELECT count(*) AS n FROM deliveries WHERE letter_id = ANY($1) AND state <> 'delivered'", [clones]).single().decode("n")
@@ -148,8 +166,9 @@ struct BenchDispatch: AsyncParsableCommand {
             for process in processes { process.terminate() }
             for process in processes { process.waitUntilExit() }
             rates[count] = Double(total) / elapsed
-            print(String(format: "  esurat worker ×%d: %d deliveries in %.2f s = %.0f deliveries/s (each with its inbox entry, signed evidence and audit event)",
-                         count, total, elapsed, Double(total) / elapsed))
+            print(String(format: "  esurat worker ×%d: %d deliveries in %.2f s = %.0f deliveries/s (each with its inbox entry, signed evidence and audit event)%@",
+                         count, total, elapsed, Double(total) / elapsed,
+                         busy.map { String(format: "; %.0f µs of CPU per delivery, all processes", $0 / Double(total) * 1e6) } ?? ""))
             try await pool.withConnection { try await $0.runScript("VACUUM ANALYZE deliveries") }
         }
 
@@ -197,19 +216,25 @@ struct BenchDispatch: AsyncParsableCommand {
     }
 
 
-    static func startWorker(_ esurat: String, url: String, dataDir: String, batchSize: Int) throws -> Process {
+    static func startWorker(_ esurat: String, url: String, dataDir: String, batchSize: Int, concurrency: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: esurat)
-        process.arguments = ["worker", "--database-url", url, "--data-dir", dataDir, "--pool-size", "4", "--batch-size", "\(batchSize)", "--log-level", "warning"]
+        process.arguments = ["worker", "--database-url", url, "--data-dir", dataDir, "--pool-size", "4", "--batch-size", "\(batchSize)", "--concurrency", "\(concurrency)", "--log-level", "warning"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         return process
     }
 
+    /// How far ahead of its writing a run's queue falls due: time to analyse it first.
+    var queueLead: Duration { .seconds(2) + .milliseconds(deliveries / 20) }
+
     /// Queues `letters` copies of the signed template (document and signature included),
-    /// each to every recipient, in one statement: the workers see the whole queue at once.
-    static func queueCopies(of template: UUID, letters: Int, to recipients: [UUID], sequenceOffset: Int, pool: PostgresPool) async throws -> [UUID] {
-        try await pool.query(
+    /// each to every recipient, in one statement, due `dueIn` from now: the workers see the
+    /// whole queue at once. Returns the copies and the moment they fall due.
+    static func queueCopies(
+        of template: UUID, letters: Int, to recipients: [UUID], sequenceOffset: Int, dueIn: Duration, pool: PostgresPool
+    ) async throws -> (letters: [UUID], due: Date) {
+        let rows = try await pool.query(
             """
             WITH copies AS (
                 INSERT INTO letters (unit_id, drafter_user_id, drafter_position_id, type, subject, classification_code, security_level, urgency,
@@ -223,11 +248,23 @@ struct BenchDispatch: AsyncParsableCommand {
                 SELECT copies.id, d.document, d.signature, d.certificate_serial, d.signer_user_id, d.signer_position_id, d.signer_capacity, d.signed_at
                 FROM copies, letter_documents d WHERE d.letter_id = $1),
             queued AS (
-                INSERT INTO deliveries (letter_id, recipient_unit_id, role)
-                SELECT copies.id, r.id, 'to' FROM copies, unnest($4::uuid[]) AS r(id))
-            SELECT id, pg_notify('deliveries', id::text) FROM copies
-            """, [template, letters, sequenceOffset, recipients]
-        ).map { try $0.decode("id") }
+                -- A letter's deliveries together, as signing writes them.
+                INSERT INTO deliveries (letter_id, recipient_unit_id, role, next_attempt_at)
+                SELECT copies.id, r.id, 'to', now() + make_interval(secs => $5)
+                FROM copies, unnest($4::uuid[]) WITH ORDINALITY AS r(id, n) ORDER BY copies.id, r.n)
+            SELECT id, now() + make_interval(secs => $5) AS due FROM copies
+            """, [template, letters, sequenceOffset, recipients, dueIn.inSeconds])
+        guard let due = try rows.first?.decode("due", as: Date.self) else { throw ValidationError("no copies were queued") }
+        return (try rows.map { try $0.decode("id") }, due)
+    }
+
+    /// Fresh planner statistics for what the workers read and write: both sides of the comparison start from a queue
+    /// the planner knows, as a queue in service does. Without them a plan depends on whether
+    /// autovacuum's analyse happens to run during the measurement.
+    static func analyse(_ pool: PostgresPool) async throws {
+        try await pool.withConnection {
+            try await $0.runScript("ANALYZE deliveries, letters, letter_documents, units, inbox_entries, delivery_evidence, audit_events")
+        }
     }
 
     /// A virtualenv with pgqueuer under the data directory, made on first use.
@@ -252,5 +289,20 @@ struct BenchDispatch: AsyncParsableCommand {
             directory = directory.deletingLastPathComponent()
         }
         return candidates.first(where: FileManager.default.fileExists(atPath:))
+    }
+}
+
+/// The whole machine's busy CPU time (every process, user and system), from /proc/stat: what
+/// a run costs, which the host's speed of the hour changes less than its rate.
+enum MachineCPU {
+    static func busySeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        // user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
