@@ -80,6 +80,11 @@ import Testing
         for letter in letters {
             let status: String = try await test.pool.query("SELECT status FROM letters WHERE id = $1", [letter]).single().decode("status")
             #expect(status == "delivered")
+            // Each move of the letter is audited once, in order.
+            let moves = try await test.pool.query(
+                "SELECT action FROM audit_events WHERE object_id = $1 AND action LIKE 'letter.%' ORDER BY seq", [letter.uuidString]
+            ).map { try $0.decode("action", as: String.self) }
+            #expect(moves == ["letter.dispatching", "letter.delivered"])
         }
         let attempts = try await test.pool.query("SELECT DISTINCT attempts FROM deliveries").map { try $0.decode("attempts", as: Int.self) }
         #expect(attempts == [1])
@@ -111,6 +116,12 @@ import Testing
         #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 300)
         let failures = try await test.pool.query("SELECT DISTINCT last_error FROM deliveries WHERE state <> 'delivered'").map { try $0.decode("last_error", as: String?.self) ?? "" }
         #expect(failures.isEmpty, "\(failures)")
+        // Letters shared by both workers' batches moved on once each, not once per worker.
+        let moves = try await test.pool.query(
+            "SELECT action, count(*) AS n, count(DISTINCT object_id) AS letters FROM audit_events WHERE action LIKE 'letter.%' GROUP BY action ORDER BY action")
+        #expect(try moves.map { try $0.decode("action", as: String.self) } == ["letter.delivered", "letter.dispatching"])
+        #expect(try moves.allSatisfy { try $0.decode("n", as: Int.self) == 100 && $0.decode("letters", as: Int.self) == 100 })
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status <> 'delivered'").single().decode("n", as: Int.self) == 0)
     }
 
     @Test func aLostLeaseChangesNothing() async throws {

@@ -379,10 +379,10 @@ public final class DispatchWorker: Service, Sendable {
         try await advanceLetters([letter: 1], on: tx)
     }
 
-    /// Counts `delivered` deliveries off each letter's pending ones and moves the letters on:
-    /// to dispatching, and to delivered when none is pending. `committing`: the last writes
-    /// carry the transaction's COMMIT, so the letters' row locks, which other workers
-    /// delivering the same letters queue on, go one round trip sooner.
+    /// Counts `delivered` deliveries off each letter's pending ones and moves the letters on,
+    /// each move audited: to dispatching, and to delivered when none is pending. `committing`:
+    /// the last writes carry the transaction's COMMIT, so the letters' row locks, which other
+    /// workers delivering the same letters queue on, go one round trip sooner.
     func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection, committing: Bool = false) async throws {
         if delivered.isEmpty { return }
         let letters = delivered.keys.sorted { $0.uuidString < $1.uuidString }
@@ -405,9 +405,18 @@ public final class DispatchWorker: Service, Sendable {
             let id: UUID = try row.decode("id")
             let before = try row.decode("workflow_state", as: PostgresJSONB.self).decode(LetterWorkflowState.self)
             var state = before
-            if case .success(let (next, _)) = LetterWorkflow.apply(.dispatchStarted, to: state, by: nil, at: Date()) { state = next }
-            if try row.decode("pending_deliveries", as: Int.self) <= 0,
-               case .success(let (next, _)) = LetterWorkflow.apply(.allDelivered, to: state, by: nil, at: Date()) { state = next }
+            var events: [LetterEvent] = [.dispatchStarted]
+            if try row.decode("pending_deliveries", as: Int.self) <= 0 { events.append(.allDelivered) }
+            for event in events {
+                guard case .success(let (next, actions)) = LetterWorkflow.apply(event, to: state, by: nil, at: Date()) else { continue }
+                state = next
+                // Each move is audited, as every other transition of a letter is.
+                for case .audit(let action, _, let note) in actions {
+                    updates.append(try AuditLog.statement(
+                        .init(action, objectType: "letter", objectID: id.uuidString, actorUserID: nil, details: note.map { ["note": $0] } ?? [:]),
+                        request: .local))
+                }
+            }
             guard state.status != before.status else { continue }
             updates.append(PostgresStatement("UPDATE letters SET status = $2, workflow_state = $3 WHERE id = $1", [id, state.status.rawValue, try PostgresJSONB(state)]))
         }
