@@ -103,27 +103,31 @@ struct CMSSignedDataTemplate {
 
 /// The few DER encodings the template needs (X.690).
 enum DER {
-    static func tlv(_ tag: UInt8, _ contents: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [tag]
-        out.reserveCapacity(contents.count + 6)
-        if contents.count < 0x80 {
-            out.append(UInt8(contents.count))
+    static func tlv(_ tag: UInt8, _ contents: [UInt8]) -> [UInt8] { tlv(tag, parts: [contents]) }
+
+    /// Tag, length and `parts` one after another, written into one buffer of the right size
+    /// (`Array(parts.joined())` went through a generic flattening copy, the worker's hottest
+    /// function of its own when signing evidence).
+    static func tlv(_ tag: UInt8, parts: [[UInt8]]) -> [UInt8] {
+        let length = parts.reduce(0) { $0 + $1.count }
+        var out: [UInt8] = []
+        out.reserveCapacity(length + 6)
+        out.append(tag)
+        if length < 0x80 {
+            out.append(UInt8(length))
         } else {
-            var length = contents.count
-            var bytes: [UInt8] = []
-            while length > 0 {
-                bytes.insert(UInt8(length & 0xFF), at: 0)
-                length >>= 8
+            let byteCount = (Int.bitWidth - length.leadingZeroBitCount + 7) / 8
+            out.append(0x80 | UInt8(byteCount))
+            for shift in stride(from: (byteCount - 1) * 8, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: length >> shift))
             }
-            out.append(0x80 | UInt8(bytes.count))
-            out += bytes
         }
-        out += contents
+        for part in parts { out.append(contentsOf: part) }
         return out
     }
 
     static func sequence(_ elements: [UInt8]...) -> [UInt8] { sequence(elements) }
-    static func sequence(_ elements: [[UInt8]]) -> [UInt8] { tlv(0x30, Array(elements.joined())) }
+    static func sequence(_ elements: [[UInt8]]) -> [UInt8] { tlv(0x30, parts: elements) }
 
     /// A SET OF: DER orders the elements by their encodings, the shorter one compared as if
     /// padded with zero bytes.
@@ -136,7 +140,7 @@ enum DER {
             }
             return false
         }
-        return tlv(tag, Array(ordered.joined()))
+        return tlv(tag, parts: ordered)
     }
 
     /// Time as RFC 5280 and RFC 5652 want it for signing-time: UTCTime for 1950–2049,
