@@ -22,7 +22,7 @@ struct BenchDispatch: AsyncParsableCommand {
     var workers: String = "1,2,4"
 
     @Option(name: .long, help: "Deliveries a worker claims at once.")
-    var batchSize: Int = 50
+    var batchSize: Int = DispatchWorker.Configuration().batchSize
 
     @Option(name: .long, help: "Batches each worker process has in flight (esurat worker --concurrency).")
     var concurrency: Int = DispatchWorker.Configuration().concurrency

@@ -110,7 +110,7 @@ struct Worker: AsyncParsableCommand {
     var leaseSeconds: Int = 30
 
     @Option(name: .long, help: "Deliveries claimed at once.")
-    var batchSize: Int = 50
+    var batchSize: Int = DispatchWorker.Configuration().batchSize
 
     @Option(name: .long, help: "Batches in flight at once: one is claimed and signed while another waits on the database.")
     var concurrency: Int = 2
