@@ -159,7 +159,7 @@ public struct EmbeddedPostgres: Sendable {
             "shared_buffers = '256MB'",
             // The first change to a page after a checkpoint logs the whole page; compressed,
             // those images are a fraction of the WAL a dispatch drain writes.
-            "wal_compression = lz4",
+            "wal_compression = \(walCompression())",
             "log_min_messages = warning",
         ]
         switch endpoint {
@@ -246,6 +246,16 @@ public struct EmbeddedPostgres: Sendable {
             }
             current = (current as NSString).deletingLastPathComponent
         }
+    }
+
+    /// lz4 where PostgreSQL takes it (15 and later; Debian builds them with lz4), else `on`
+    /// (pglz): 13 and 14 refuse `lz4` and would not start. The version is read from Debian's
+    /// layout, /usr/lib/postgresql/N/bin; elsewhere it is unknown and `on` is safe.
+    private func walCompression() -> String {
+        guard let postgres = try? binary("postgres") else { return "on" }
+        let parts = postgres.split(separator: "/")
+        guard parts.count >= 3, parts[parts.count - 2] == "bin", let major = Int(parts[parts.count - 3]), major >= 15 else { return "on" }
+        return "lz4"
     }
 
     /// The program `name` from the PostgreSQL installation (the newest under

@@ -110,3 +110,15 @@ import Testing
         }
     }
 }
+
+@Suite struct EmbeddedSettingsTests {
+    /// Full-page images compressed with lz4 on PostgreSQL 15 and later (Debian's builds have
+    /// it), pglz before: 13 and 14 refuse `lz4` and would not start at all.
+    @Test func theEmbeddedClusterCompressesItsWAL() async throws {
+        let pool = try await TestCluster.freshDatabase(poolSize: 1)
+        defer { pool.close() }
+        let row = try await pool.query("SELECT current_setting('wal_compression') AS compression, current_setting('server_version_num')::int AS version").single()
+        let version: Int = try row.decode("version")
+        #expect(try row.decode("compression", as: String.self) == (version >= 150_000 ? "lz4" : "on"))
+    }
+}
