@@ -88,11 +88,13 @@ public final class DispatchWorker: Service, Sendable {
     /// and returns its unfinished leases.
     public func run() async throws {
         let notifications = try? await pool.listen(on: "deliveries")
-        // One wake-up per delivery loop: a NOTIFY or shutdown wakes them all.
+        // One wake-up per delivery loop. A NOTIFY wakes the first loop; a loop that claims a
+        // full batch wakes the next, so a backlog brings them all in while a single signed
+        // letter costs one claim, not one per loop. Shutdown wakes them all.
         let wakes = (0..<max(1, configuration.concurrency)).map { _ in WakeSignal() }
         let listener = Task {
             guard let notifications else { return }
-            for try await _ in notifications { for wake in wakes { wake.wake() } }
+            for try await _ in notifications { wakes[0].wake() }
         }
         defer { listener.cancel() }
         try? await beat()
@@ -108,10 +110,12 @@ public final class DispatchWorker: Service, Sendable {
         defer { heartbeat.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { loops in
-                for wake in wakes {
+                for (index, wake) in wakes.enumerated() {
+                    let next = wakes[(index + 1) % wakes.count]
                     loops.addTask {
                         while !Task.isShuttingDownGracefully && !Task.isCancelled {
                             let processed = (try? await self.drainOnce()) ?? 0
+                            if processed >= self.configuration.batchSize, next !== wake { next.wake() }
                             if processed > 0 { continue }
                             // A NOTIFY is a hint; the poll catches what it misses.
                             await wake.wait(timeout: self.configuration.pollInterval)
@@ -191,8 +195,8 @@ public final class DispatchWorker: Service, Sendable {
     }
 
     /// Leases up to a batch of ready deliveries, oldest first and a letter at a time (so a
-    /// batch locks and counts down one or two letters, not fifty), and reads what delivering
-    /// them needs in the same statement. Expired leases are not looked
+    /// batch locks and counts down a few letters, not one per delivery), and reads what
+    /// delivering them needs in the same statement. Expired leases are not looked
     /// for here: once a second ``drainOnce()`` puts them back in the ready state, so the
     /// claim is one scan of the ready index, not also a walk over every lease that ever expired.
     func claim() async throws -> [Claim] {
@@ -337,7 +341,6 @@ public final class DispatchWorker: Service, Sendable {
                     WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'leased'
                     """, [claim.id, configuration.owner, claim.attempt])
                 guard completed == 1 else { throw LeaseLost() }
-                try await self.advanceLetter(claim.letterID, on: tx)
                 if let evidence = self.evidence {
                     try await Evidence.record(.contentConsignment, letter: claim.letterID, unit: claim.unitID, pki: evidence.pki, blocking: evidence.blocking, on: tx)
                 }
@@ -348,6 +351,8 @@ public final class DispatchWorker: Service, Sendable {
                     VALUES ('delivery.consigned', 'letter', $1, $2,
                             jsonb_build_object('unitIds', jsonb_build_array($3::uuid::text), 'attempts', jsonb_build_array($4::int)))
                     """, [claim.letterID.uuidString, RequestInfo.local.clientAddress, claim.unitID, claim.attempt])
+                // Last, as in a batch: the letter's history reads consigned, then its move.
+                try await self.advanceLetter(claim.letterID, on: tx)
             }
             delivered.increment()
         } catch is LeaseLost {
@@ -390,8 +395,7 @@ public final class DispatchWorker: Service, Sendable {
         if delivered.isEmpty { return }
         let letters = delivered.keys.sorted { $0.uuidString < $1.uuidString }
         // Locked in id order first, so two batches sharing letters wait for each other instead
-        // of deadlocking (FOR NO KEY UPDATE: the inbox inserts already hold KEY SHARE locks on
-        // them through their foreign key, which FOR UPDATE would conflict with). Under the
+        // of deadlocking (FOR NO KEY UPDATE: the lock the decrement itself takes). Under the
         // lock each decrement sees the one committed before it: the batch that reaches zero is
         // the one that completed the letter.
         let results = try await tx.pipelined([

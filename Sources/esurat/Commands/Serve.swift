@@ -113,7 +113,7 @@ struct Worker: AsyncParsableCommand {
     var batchSize: Int = DispatchWorker.Configuration().batchSize
 
     @Option(name: .long, help: "Batches in flight at once: one is claimed and signed while another waits on the database.")
-    var concurrency: Int = 2
+    var concurrency: Int = DispatchWorker.Configuration().concurrency
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -123,6 +123,9 @@ struct Worker: AsyncParsableCommand {
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds is 1–3600") }
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size is 1–1000") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency is 1–64") }
+        // Each batch in flight holds a connection; the heartbeat needs one too, or a worker
+        // whose batches hold them all misses beats and has its leases taken.
+        guard concurrency < database.poolSize else { throw ValidationError("--concurrency must be below --pool-size (\(database.poolSize))") }
         // The runtime: the pool, migrations, and the internal CA whose evidence key signs
         // each ContentConsignment record.
         let runtime = try await Runtime.start(database: database, logger: logger)
