@@ -124,6 +124,29 @@ import Testing
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status <> 'delivered'").single().decode("n", as: Int.self) == 0)
     }
 
+    @Test func aClaimDeliveredOnItsOwnWritesWhatABatchWrites() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (units, letters) = try await Self.outbox(test, letters: 1, recipients: 1)
+        let worker = Self.worker(test)
+        let claims = try await worker.claim()
+        #expect(claims.count == 1)
+        // The path a claim takes when its batch failed as a whole.
+        await worker.deliver(claims[0])
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 1)
+        #expect(try await test.pool.query("SELECT count(*) AS n FROM delivery_evidence WHERE kind = 'ContentConsignment'").single().decode("n", as: Int.self) == 1)
+        let consigned = try await test.pool.query(
+            "SELECT object_id, details->'unitIds' = $1::jsonb AS units FROM audit_events WHERE action = 'delivery.consigned'",
+            [String(decoding: try JSONEncoder().encode([units[0].uuidString.lowercased()]), as: UTF8.self)]).single()
+        #expect(try consigned.decode("object_id", as: String.self) == letters[0].uuidString)
+        #expect(try consigned.decode("units", as: Bool.self))
+        let moves = try await test.pool.query(
+            "SELECT action FROM audit_events WHERE object_id = $1 AND action LIKE 'letter.%' ORDER BY seq", [letters[0].uuidString]
+        ).map { try $0.decode("action", as: String.self) }
+        #expect(moves == ["letter.dispatching", "letter.delivered"])
+        #expect(try await test.pool.query("SELECT state FROM deliveries").single().decode("state", as: String.self) == "delivered")
+    }
+
     @Test func aLostLeaseChangesNothing() async throws {
         let test = try await TestApp.make()
         defer { test.close() }

@@ -77,9 +77,15 @@ public final class DispatchWorker: Service, Sendable {
         var letterNumber: String
         var senderUnitID: UUID
         var documentSHA256: String
+
+        /// What its evidence states.
+        var subject: Evidence.Subject {
+            Evidence.Subject(
+                deliveryID: id, letterID: letterID, letterNumber: letterNumber, documentSHA256: documentSHA256,
+                senderUnitID: senderUnitID, recipientUnitID: unitID, attempt: attempt)
+        }
     }
 
-    struct LeaseLost: Error {}
     struct Undeliverable: Error, CustomStringConvertible {
         var description: String
     }
@@ -250,20 +256,12 @@ public final class DispatchWorker: Service, Sendable {
     /// one bad item cannot hold up the rest.
     func deliver(batch claims: [Claim]) async {
         do {
-            var subjects: [UUID: Evidence.Subject] = [:]
-            var inactive = Set<UUID>()
-            for claim in claims {
-                guard claim.unitActive else { inactive.insert(claim.id); continue }
-                subjects[claim.id] = Evidence.Subject(
-                    deliveryID: claim.id, letterID: claim.letterID, letterNumber: claim.letterNumber, documentSHA256: claim.documentSHA256,
-                    senderUnitID: claim.senderUnitID, recipientUnitID: claim.unitID, attempt: claim.attempt)
-            }
-            for claim in claims where inactive.contains(claim.id) {
+            for claim in claims where !claim.unitActive {
                 await fail(claim, reason: "the recipient unit is inactive")
             }
-            let deliverable = claims.filter { subjects[$0.id] != nil }
+            let deliverable = claims.filter(\.unitActive)
             if deliverable.isEmpty { return }
-            let records = try await evidenceRecords(deliverable.map { subjects[$0.id]! })
+            let records = try await evidenceRecords(deliverable.map(\.subject))
             let completed = try await pool.withRetryingTransaction(.readCommitted) { tx in
                 try await self.complete(deliverable, evidence: records, on: tx)
             }
@@ -285,7 +283,8 @@ public final class DispatchWorker: Service, Sendable {
     }
 
     /// The fenced completion of a batch with its inbox entries, evidence and audit events;
-    /// returns how many deliveries it completed.
+    /// returns how many deliveries it completed. When it completed any, the letters' writes
+    /// carry the transaction's COMMIT.
     private func complete(_ claims: [Claim], evidence: Evidence.SignedRecords?, on tx: PostgresConnection) async throws -> Int {
         let done = try await tx.query(
             """
@@ -320,43 +319,26 @@ public final class DispatchWorker: Service, Sendable {
              evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress])
         var counts: [UUID: Int] = [:]
         for row in done { counts[try row.decode("letter_id", as: UUID.self), default: 0] += 1 }
-        try await advanceLetters(counts, on: tx, committing: true)
+        try await advanceLetters(counts, on: tx)
         return done.count
     }
 
+    /// One claim on its own, after its batch failed as a whole: the unit is read afresh (the
+    /// batch may have failed on it), then the batch's own completion does a batch of one, so
+    /// both paths write the same rows and events.
     func deliver(_ claim: Claim) async {
         do {
-            try await pool.withRetryingTransaction(.readCommitted) { tx in
+            let completed = try await pool.withRetryingTransaction(.readCommitted) { tx in
                 guard let unit = try await tx.query("SELECT active FROM units WHERE id = $1", [claim.unitID]).first,
                       try unit.decode("active", as: Bool.self)
                 else { throw Undeliverable(description: "the recipient unit is inactive") }
-                try await tx.query(
-                    """
-                    INSERT INTO inbox_entries (letter_id, unit_id, delivery_id, role) VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (letter_id, unit_id) DO NOTHING
-                    """, [claim.letterID, claim.unitID, claim.id, claim.role])
-                let completed = try await tx.execute(
-                    """
-                    UPDATE deliveries SET state = 'delivered', delivered_at = now(), lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
-                    WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'leased'
-                    """, [claim.id, configuration.owner, claim.attempt])
-                guard completed == 1 else { throw LeaseLost() }
-                if let evidence = self.evidence {
-                    try await Evidence.record(.contentConsignment, letter: claim.letterID, unit: claim.unitID, pki: evidence.pki, blocking: evidence.blocking, on: tx)
-                }
-                // The batch's event for a batch of one.
-                try await tx.query(
-                    """
-                    INSERT INTO audit_events (action, object_type, object_id, client_address, details)
-                    VALUES ('delivery.consigned', 'letter', $1, $2,
-                            jsonb_build_object('unitIds', jsonb_build_array($3::uuid::text), 'attempts', jsonb_build_array($4::int)))
-                    """, [claim.letterID.uuidString, RequestInfo.local.clientAddress, claim.unitID, claim.attempt])
-                // Last, as in a batch: the letter's history reads consigned, then its move.
-                try await self.advanceLetter(claim.letterID, on: tx)
+                return try await self.complete([claim], evidence: try await self.evidenceRecords([claim.subject]), on: tx)
+            }
+            guard completed == 1 else {
+                logger.info("delivery lease lost; another worker has it", metadata: ["delivery": "\(claim.id)"])
+                return
             }
             delivered.increment()
-        } catch is LeaseLost {
-            logger.info("delivery lease lost; another worker has it", metadata: ["delivery": "\(claim.id)"])
         } catch {
             await fail(claim, reason: (error as? Undeliverable)?.description ?? "\(type(of: error))")
         }
@@ -382,16 +364,11 @@ public final class DispatchWorker: Service, Sendable {
         }
     }
 
-    /// Moves the letter to dispatching, and to delivered once every recipient has it.
-    func advanceLetter(_ letter: UUID, on tx: PostgresConnection) async throws {
-        try await advanceLetters([letter: 1], on: tx)
-    }
-
     /// Counts `delivered` deliveries off each letter's pending ones and moves the letters on,
-    /// each move audited: to dispatching, and to delivered when none is pending. `committing`:
-    /// the last writes carry the transaction's COMMIT, so the letters' row locks, which other
-    /// workers delivering the same letters queue on, go one round trip sooner.
-    func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection, committing: Bool = false) async throws {
+    /// each move audited: to dispatching, and to delivered when none is pending. The last
+    /// writes carry the transaction's COMMIT, so the letters' row locks, which other workers
+    /// delivering the same letters queue on, go one round trip sooner.
+    func advanceLetters(_ delivered: [UUID: Int], on tx: PostgresConnection) async throws {
         if delivered.isEmpty { return }
         let letters = delivered.keys.sorted { $0.uuidString < $1.uuidString }
         // Locked in id order first, so two batches sharing letters wait for each other instead
@@ -427,11 +404,7 @@ public final class DispatchWorker: Service, Sendable {
             guard state.status != before.status else { continue }
             updates.append(PostgresStatement("UPDATE letters SET status = $2, workflow_state = $3 WHERE id = $1", [id, state.status.rawValue, try PostgresJSONB(state)]))
         }
-        if committing {
-            try await tx.pipelinedAndCommit(updates)
-        } else {
-            _ = try await tx.pipelined(updates)
-        }
+        try await tx.pipelinedAndCommit(updates)
     }
 
     /// Hands back what this worker holds (on shutdown).
