@@ -1,3 +1,4 @@
+import EsuratDomain
 public import Logging
 public import ServiceLifecycle
 
@@ -30,7 +31,7 @@ public struct AuditSealer: Service {
                 if n < 1000 { break }
             }
             if sealed > 0 { logger.debug("sealed audit events", metadata: ["count": "\(sealed)"]) }
-            if let checkpoint = try await chain.checkpointIfDue(interval: Double(checkpointInterval.components.seconds)) {
+            if let checkpoint = try await chain.checkpointIfDue(interval: checkpointInterval.inSeconds) {
                 logger.info("signed an audit checkpoint", metadata: ["sequence": "\(checkpoint.sequence)"])
             }
             // Exports are looked for every tenth pass: they are rare, and the request

@@ -151,7 +151,7 @@ public final class DispatchWorker: Service, Sendable {
                     """, [configuration.owner, ProcessInfo.processInfo.hostName, Int(getpid())]),
                 PostgresStatement(
                     "UPDATE deliveries SET lease_expires_at = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND state = 'leased'",
-                    [configuration.owner, Double(configuration.lease.components.seconds)]),
+                    [configuration.owner, configuration.lease.inSeconds]),
                 PostgresStatement(
                     """
                     WITH lost AS (
@@ -194,7 +194,7 @@ public final class DispatchWorker: Service, Sendable {
                    coalesce(extract(epoch FROM now() - (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
                                                       ORDER BY next_attempt_at LIMIT 1)), 0)::float8 AS ready_age,
                    coalesce(extract(epoch FROM now() - (SELECT min(lease_expires_at) FROM deliveries WHERE state = 'leased') + make_interval(secs => $1)), 0)::float8 AS lease_age
-            """, [Double(configuration.lease.components.seconds)]).single()
+            """, [configuration.lease.inSeconds]).single()
         queueDepth.record(try row.decode("depth", as: Int.self))
         oldestReadyAge.record(try row.decode("ready_age", as: Double.self))
         oldestLeaseAge.record(try row.decode("lease_age", as: Double.self))
@@ -208,7 +208,7 @@ public final class DispatchWorker: Service, Sendable {
     func claim() async throws -> [Claim] {
         claims.increment()
         claimsMade.add(1, ordering: .relaxed)
-        let leaseSeconds = Double(configuration.lease.components.seconds)
+        let leaseSeconds = configuration.lease.inSeconds
         // The lease commits without waiting for the WAL flush: a crash that loses it leaves the
         // delivery pending with its old attempt count, so this worker's completion is fenced
         // out and the delivery is claimed again. The completion, which writes the inbox entry,
@@ -349,7 +349,7 @@ public final class DispatchWorker: Service, Sendable {
         failures.increment()
         if claim.attempt >= configuration.maxAttempts { deadLettered.increment() }
         let base = configuration.backoff.inSeconds
-        let ceiling = Double(configuration.maxBackoff.components.seconds)
+        let ceiling = configuration.maxBackoff.inSeconds
         let exponential = min(ceiling, base * pow(2, Double(max(0, claim.attempt - 1))))
         let delay = exponential / 2 + Double.random(in: 0...(exponential / 2))
         do {

@@ -226,7 +226,7 @@ struct BenchAuth: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let rate = Double(logins) / elapsed.inSeconds
-        print(String(format: "logins: %.1f/s (%d in %.1f s)", rate, logins, Double(elapsed.components.seconds)))
+        print(String(format: "logins: %.1f/s (%d in %.1f s)", rate, logins, elapsed.inSeconds))
 
         let meRate = try await WrkRun(connections: connections, seconds: seconds)
             .measure(runtime: runtime, path: "/api/v1/me", headers: ["Authorization: Bearer \(token)"], logger: logger)
