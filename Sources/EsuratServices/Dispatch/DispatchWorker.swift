@@ -291,7 +291,10 @@ public final class DispatchWorker: Service, Sendable {
             WITH done AS (
                 UPDATE deliveries d SET state = 'delivered', delivered_at = now(), lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
                 FROM unnest($2::uuid[], $3::int[]) AS c(id, attempt)
-                WHERE d.id = c.id AND d.attempts = c.attempt AND d.lease_owner = $1 AND d.state = 'leased'
+                -- The fence: owner and attempt. Only a leased delivery has an owner (a check
+                -- constraint), and saying `state = 'leased'` as well let the planner scan the
+                -- partial lease index, every worker's leases joined against the batch.
+                WHERE d.id = c.id AND d.attempts = c.attempt AND d.lease_owner = $1
                 RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts),
             inboxed AS (
                 INSERT INTO inbox_entries (letter_id, unit_id, delivery_id, role)
