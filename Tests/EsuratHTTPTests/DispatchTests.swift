@@ -124,6 +124,48 @@ import Testing
         #expect(try await test.pool.query("SELECT count(*) AS n FROM letters WHERE status <> 'delivered'").single().decode("n", as: Int.self) == 0)
     }
 
+    @Test func theWorkerTellsWhatItDeliveredOnceItIsCommitted() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (_, letters) = try await Self.outbox(test, letters: 2, recipients: 3)
+        let (told, tell) = AsyncStream.makeStream(of: DispatchWorker.Delivered.self)
+        let worker = Self.worker(test) { $0.delivered = { for delivery in $0 { tell.yield(delivery) } } }
+        // Each delivery is looked up from another connection as soon as the worker tells of it:
+        // told only after the commit, its inbox entry is there.
+        let checked = Task {
+            var seen: [(delivery: UUID, letter: UUID, visible: Bool)] = []
+            for await delivery in told {
+                let visible = try await test.pool.query(
+                    "SELECT count(*) AS n FROM inbox_entries WHERE delivery_id = $1 AND letter_id = $2", [delivery.delivery, delivery.letter]
+                ).single().decode("n", as: Int.self) == 1
+                seen.append((delivery.delivery, delivery.letter, visible))
+            }
+            return seen
+        }
+        while try await worker.drainOnce() > 0 {}
+        tell.finish()
+        let reported = try await checked.value
+        let deliveries = try await test.pool.query("SELECT id, letter_id FROM deliveries").map { (try $0.decode("id", as: UUID.self), try $0.decode("letter_id", as: UUID.self)) }
+        #expect(reported.count == 6)
+        #expect(Set(reported.map(\.delivery)) == Set(deliveries.map(\.0)))
+        #expect(Set(reported.map(\.letter)) == Set(letters))
+        #expect(reported.allSatisfy { report in deliveries.contains { $0 == (report.delivery, report.letter) } })
+        #expect(reported.allSatisfy { $0.visible })
+    }
+
+    @Test func onlyALeasedDeliveryHasALeaseOwner() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        _ = try await Self.outbox(test, letters: 1, recipients: 2)
+        // The worker's fence (owner and attempt) relies on this: an owner marks a lease.
+        for (state, owner) in [("pending", "someone"), ("delivered", "someone"), ("dead", "someone"), ("leased", nil)] as [(String, String?)] {
+            await #expect(throws: PostgresError.self, "\(state) with owner \(owner ?? "none")") {
+                try await test.pool.query("UPDATE deliveries SET state = $1, lease_owner = $2", [state, owner])
+            }
+        }
+        #expect(try await test.pool.query("UPDATE deliveries SET state = 'leased', lease_owner = 'someone'").affectedRows == 2)
+    }
+
     @Test func aClaimDeliveredOnItsOwnWritesWhatABatchWrites() async throws {
         let test = try await TestApp.make()
         defer { test.close() }
@@ -191,7 +233,11 @@ import Testing
         let test = try await TestApp.make()
         defer { test.close() }
         let (_, letters) = try await Self.outbox(test, letters: 2, recipients: 3)
-        let first = Self.worker(test) { $0.lease = .seconds(1) }
+        let toldLate = Atomic<Int>(0)
+        let first = Self.worker(test) {
+            $0.lease = .seconds(1)
+            $0.delivered = { toldLate.add($0.count, ordering: .relaxed) }
+        }
         let claims = try await first.claim()
         #expect(claims.count == 6)
         try await Task.sleep(for: .milliseconds(1500))
@@ -199,6 +245,7 @@ import Testing
         #expect(try await second.drainOnce() == 6)
         // The late batch completes nothing: no second inbox entry, evidence or audit event.
         await first.deliver(batch: claims)
+        #expect(toldLate.load(ordering: .relaxed) == 0, "the late worker delivered nothing")
         #expect(try await test.pool.query("SELECT count(*) AS n FROM inbox_entries").single().decode("n", as: Int.self) == 6)
         #expect(try await test.pool.query("SELECT count(*) AS n FROM delivery_evidence WHERE kind = 'ContentConsignment'").single().decode("n", as: Int.self) == 6)
         // One event per letter of the batch, naming the units it reached and the attempt that
