@@ -412,6 +412,11 @@ import Testing
                 let report = SignatureVerifier(trust: trust).verify(content: Array(record.body.readableBytesView), signature: Array(signature.body.readableBytesView))
                 #expect(report.passed, "\(item["kind"] ?? "")")
             }
+            // A record is found under its own letter only, by someone who may read both letters.
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[1])/evidence", token: tu).status == .ok)
+            let someRecord = evidence.first?["id"] as? String ?? ""
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[1])/evidence/\(someRecord)", token: tu).status == .notFound)
+            #expect(try await client.send(.get, "/api/v1/letters/\(sent[0])/evidence/\(UUID().uuidString)", token: tu).status == .notFound)
         }
         let accepted: Int = try await test.pool.query("SELECT count(*) AS n FROM deliveries WHERE accepted_at IS NOT NULL").single().decode("n")
         #expect(accepted == 2)

@@ -420,7 +420,12 @@ public final class LetterService: Sendable {
     /// One evidence record (RFC 8785 JSON) and its detached signature.
     public func evidence(_ evidenceID: UUID, of id: UUID, caller: IdentityService.Authenticated) async throws -> (record: [UInt8], signature: [UInt8]) {
         _ = try await letter(id, caller: caller)
-        guard let row = try await pool.query("SELECT record, signature FROM delivery_evidence WHERE id = $1 AND letter_id = $2", [evidenceID, id]).first else {
+        // Through the letter's deliveries: the record's id is not indexed, its key is (delivery, kind).
+        guard let row = try await pool.query(
+            """
+            SELECT e.record, e.signature FROM deliveries d JOIN delivery_evidence e ON e.delivery_id = d.id
+            WHERE d.letter_id = $2 AND e.id = $1
+            """, [evidenceID, id]).first else {
             throw ServiceError.notFound("The evidence")
         }
         return (try row.decode("record", as: PostgresBytes.self).bytes, try row.decode("signature", as: PostgresBytes.self).bytes)
