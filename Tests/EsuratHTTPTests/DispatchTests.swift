@@ -129,9 +129,10 @@ import Testing
         defer { test.close() }
         let (_, letters) = try await Self.outbox(test, letters: 2, recipients: 3)
         let (told, tell) = AsyncStream.makeStream(of: DispatchWorker.Delivered.self)
-        let worker = Self.worker(test) { $0.delivered = { for delivery in $0 { tell.yield(delivery) } } }
+        let worker = Self.worker(test) { $0.onDelivered = { for delivery in $0 { tell.yield(delivery) } } }
         // Each delivery is looked up from another connection as soon as the worker tells of it:
-        // told only after the commit, its inbox entry is there.
+        // its inbox entry is there. (A weak check of the order: a hook called just before the
+        // commit could still lose the race to it.)
         let checked = Task {
             var seen: [(delivery: UUID, letter: UUID, visible: Bool)] = []
             for await delivery in told {
@@ -236,7 +237,7 @@ import Testing
         let toldLate = Atomic<Int>(0)
         let first = Self.worker(test) {
             $0.lease = .seconds(1)
-            $0.delivered = { toldLate.add($0.count, ordering: .relaxed) }
+            $0.onDelivered = { toldLate.add($0.count, ordering: .relaxed) }
         }
         let claims = try await first.claim()
         #expect(claims.count == 6)

@@ -34,10 +34,12 @@ public final class DispatchWorker: Service, Sendable {
         /// How often the worker says it is alive and renews its leases. A worker silent for
         /// three beats is taken for dead: the others expire its leases.
         public var heartbeat: Duration = .seconds(5)
-        /// Told, after each commit, the deliveries it made visible (each with its letter): for an
-        /// observer in the same process, such as the latency benchmark, which then need not poll
-        /// the database.
-        public var delivered: (@Sendable ([Delivered]) -> Void)?
+        /// Told, after each of this worker's commits, the deliveries it made visible (each with
+        /// its letter): for an observer in the same process, such as the latency benchmark, which
+        /// then need not poll the database. Only this worker's: deliveries other workers make,
+        /// and one whose commit this worker could not confirm (its connection lost at COMMIT),
+        /// are not told.
+        public var onDelivered: (@Sendable ([Delivered]) -> Void)?
         public init() {}
     }
 
@@ -276,7 +278,7 @@ public final class DispatchWorker: Service, Sendable {
                 try await self.complete(deliverable, evidence: records, on: tx)
             }
             delivered.increment(by: completed.count)
-            configuration.delivered?(completed)
+            configuration.onDelivered?(completed)
             if completed.count < deliverable.count {
                 logger.info("delivery leases lost; other workers have them", metadata: ["lost": "\(deliverable.count - completed.count)"])
             }
@@ -352,7 +354,7 @@ public final class DispatchWorker: Service, Sendable {
                 return
             }
             delivered.increment()
-            configuration.delivered?(completed)
+            configuration.onDelivered?(completed)
         } catch {
             await fail(claim, reason: (error as? Undeliverable)?.description ?? "\(type(of: error))")
         }

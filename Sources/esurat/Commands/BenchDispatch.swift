@@ -78,7 +78,7 @@ struct BenchDispatch: AsyncParsableCommand {
         }
         // One real signed letter to all 61; the runs queue copies of it.
         let template = try await signLetter(to: recipients)
-        try await pool.query("UPDATE deliveries SET state = 'delivered' WHERE letter_id = $1", [template])
+        try await pool.query("UPDATE deliveries SET state = 'delivered', lease_owner = NULL, lease_expires_at = NULL WHERE letter_id = $1", [template])
 
         let esurat = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         // Latency first, while the system is idle: one worker in-process, one letter at a time to
@@ -86,7 +86,7 @@ struct BenchDispatch: AsyncParsableCommand {
         // entry every 0.2 ms instead kept a core of the two busy with the looking.)
         let (committed, delivered) = AsyncStream.makeStream(of: DispatchWorker.Delivered.self)
         var workerConfiguration = DispatchWorker.Configuration()
-        workerConfiguration.delivered = { for delivery in $0 { delivered.yield(delivery) } }
+        workerConfiguration.onDelivered = { for delivery in $0 { delivered.yield(delivery) } }
         let worker = DispatchWorker(pool: pool, evidence: (runtime.pki, runtime.blocking), configuration: workerConfiguration, logger: logger)
         var inboxed = committed.makeAsyncIterator()
         let running = Task { try await worker.run() }
@@ -104,7 +104,19 @@ struct BenchDispatch: AsyncParsableCommand {
             let before = clock.now
             _ = try await services.letters.sign(letter.id, passphrase: "frasa-sandi-uji", caller: signer, request: .local)
             let signed = clock.now
-            while let delivery = await inboxed.next(), delivery.letter != letter.id {}
+            // Told only of this worker's deliveries: should another worker drain this database,
+            // the wait ends with an error instead of never.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(30))
+                delivered.finish()
+            }
+            while true {
+                guard let delivery = await inboxed.next() else {
+                    throw ValidationError("letter \(letter.id) was not delivered by the benchmark's worker within 30 s: does another worker drain this database?")
+                }
+                if delivery.letter == letter.id { break }
+            }
+            watchdog.cancel()
             if index < 0 { continue }
             signing.append((signed - before).inSeconds * 1000)
             dispatch.append((clock.now - before).inSeconds * 1000)
