@@ -30,6 +30,9 @@ struct BenchDispatch: AsyncParsableCommand {
     @Option(name: .long, help: "Letters signed one at a time for the latency figures.")
     var latencySamples: Int = 200
 
+    @Option(name: .long, help: "Times to repeat the drains of every worker count, esurat's and pgqueuer's in turn.")
+    var rounds: Int = 1
+
     @Flag(name: .long, help: "Do not run the pgqueuer comparison (it needs python3-venv and PyPI).")
     var skipPgqueuer = false
 
@@ -43,6 +46,7 @@ struct BenchDispatch: AsyncParsableCommand {
         let logger = Logger(label: "esurat.bench")
         let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ (1...32).contains($0) }) else { throw ValidationError("--workers: counts from 1 to 32, e.g. 1,2,4") }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds: from 1 to 20") }
         let (url, embedded) = try await database.resolve(logger: logger)
         var local = database
         local.databaseURL = url
@@ -132,9 +136,9 @@ struct BenchDispatch: AsyncParsableCommand {
         delivered.finish()
         print("esurat bench dispatch: \(deliveries) deliveries per run (\(Self.recipientUnits) recipient units per letter), batch \(batchSize), \(concurrency) batches in flight per worker")
         print(latencyLine)
-        var rates: [Int: Double] = [:]
         var sequenceOffset = 1_000_000
-        for count in counts {
+        /// esurat's drain of a fresh queue with `count` worker processes: deliveries/s.
+        func drainWithEsurat(_ count: Int) async throws -> Double {
             try await Self.quiesce(pool)
             let started = Date()
             let processes = try (0..<count).map { _ in try Self.startWorker(esurat, url: url, dataDir: database.dataDir, batchSize: batchSize, concurrency: concurrency) }
@@ -181,13 +185,14 @@ struct BenchDispatch: AsyncParsableCommand {
             guard inboxed == total else { throw ValidationError("\(inboxed) inbox entries for \(total) deliveries") }
             for process in processes { process.terminate() }
             for process in processes { process.waitUntilExit() }
-            rates[count] = Double(total) / elapsed
             print(String(format: "  esurat worker ×%d: %d deliveries in %.2f s = %.0f deliveries/s (each with its inbox entry and signed evidence; audited per letter and batch)%@",
                          count, total, elapsed, Double(total) / elapsed,
                          busy.map { String(format: "; %.0f µs of CPU per delivery, all processes", $0 / Double(total) * 1e6) } ?? ""))
             try await pool.withConnection { try await $0.runScript("VACUUM ANALYZE deliveries") }
+            return Double(total) / elapsed
         }
 
+        var pgqueuer: (python: String, script: String, url: String)?
         if !skipPgqueuer {
             let python = try await Self.pgqueuerPython(dataDir: database.dataDir)
             guard let script = Self.pgqueuerScript() else { throw ValidationError("deploy/bench/pgqueuer_drain.py not found") }
@@ -196,21 +201,42 @@ struct BenchDispatch: AsyncParsableCommand {
             }
             guard var components = URLComponents(string: url) else { throw ValidationError("cannot read the database URL") }
             components.path = "/esurat_pgqueuer"
-            for count in counts {
-                try await Self.quiesce(pool)
-                let outcome = try await ChildProcess.runDetached([python, script, components.string ?? url, "\(deliveries)", "\(count)", "10"])
-                guard let line = outcome.output.split(separator: "\n").first(where: { $0.hasPrefix("PGQUEUER ") }) else {
-                    throw ValidationError("pgqueuer printed no result: \(outcome.output)")
-                }
-                let fields = line.split(separator: " ")
-                guard fields.count == 5, let seconds = Double(fields[3]), let done = Int(fields[4]), done == deliveries else {
-                    throw ValidationError("pgqueuer did not drain its queue: \(line)")
-                }
-                let rate = Double(deliveries) / seconds
-                let ours = rates[count] ?? 0
-                print(String(format: "  pgqueuer ×%d (no-op jobs, batch 10): %d jobs in %.2f s = %.0f jobs/s; esurat/pgqueuer = %.2f×",
-                             count, deliveries, seconds, rate, ours / rate))
+            pgqueuer = (python, script, components.string ?? url)
+        }
+        /// pgqueuer's drain of `deliveries` no-op jobs with `count` worker processes: jobs/s.
+        func drainWithPgqueuer(_ count: Int, _ pgqueuer: (python: String, script: String, url: String)) async throws -> Double {
+            try await Self.quiesce(pool)
+            let outcome = try await ChildProcess.runDetached([pgqueuer.python, pgqueuer.script, pgqueuer.url, "\(deliveries)", "\(count)", "10"])
+            guard let line = outcome.output.split(separator: "\n").first(where: { $0.hasPrefix("PGQUEUER ") }) else {
+                throw ValidationError("pgqueuer printed no result: \(outcome.output)")
             }
+            let fields = line.split(separator: " ")
+            guard fields.count == 5, let seconds = Double(fields[3]), let done = Int(fields[4]), done == deliveries else {
+                throw ValidationError("pgqueuer did not drain its queue: \(line)")
+            }
+            return Double(deliveries) / seconds
+        }
+
+        // Each worker count's two drains run back to back, so that the ratio compares figures
+        // taken minutes apart at most: this host's speed drifts by a quarter within an hour.
+        var ratios: [Int: [Double]] = [:]
+        for round in 1...rounds {
+            if rounds > 1 { print("  round \(round) of \(rounds)") }
+            for count in counts {
+                let ours = try await drainWithEsurat(count)
+                guard let pgqueuer else { continue }
+                let theirs = try await drainWithPgqueuer(count, pgqueuer)
+                ratios[count, default: []].append(ours / theirs)
+                print(String(format: "  pgqueuer ×%d (no-op jobs, batch 10): %d jobs in %.2f s = %.0f jobs/s; esurat/pgqueuer = %.2f×",
+                             count, deliveries, Double(deliveries) / theirs, theirs, ours / theirs))
+            }
+        }
+        if rounds > 1, !ratios.isEmpty {
+            print("  esurat/pgqueuer by worker count, each round's ratio (median): " + counts.map { count in
+                let each = (ratios[count] ?? []).sorted()
+                let median = each.isEmpty ? 0 : (each[(each.count - 1) / 2] + each[each.count / 2]) / 2
+                return String(format: "×%d %@ (%.2f×)", count, each.map { String(format: "%.2f", $0) }.joined(separator: ", "), median)
+            }.joined(separator: "; "))
         }
 
         await runtime.shutdown()
@@ -219,7 +245,7 @@ struct BenchDispatch: AsyncParsableCommand {
 
     /// Each measurement starts on a quiet cluster: a checkpoint writes out what the previous
     /// run dirtied, and autovacuum of its tables finishes first, so neither lands in the
-    /// next run (the runs take turns on the same two cores, pgqueuer's after esurat's).
+    /// next run (the runs take turns on the same two cores: each worker count, esurat then pgqueuer).
     static func quiesce(_ pool: PostgresPool) async throws {
         try await pool.withConnection { try await $0.runScript("CHECKPOINT") }
         let deadline = ContinuousClock.now + .seconds(120)
