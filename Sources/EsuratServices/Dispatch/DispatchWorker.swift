@@ -191,7 +191,17 @@ public final class DispatchWorker: Service, Sendable {
             last = now
             return true
         }
-        if due, let reclaimed = try? await reclaimExpiredLeases(), reclaimed > 0 { leasesReclaimed.increment(by: reclaimed) }
+        if due {
+            do {
+                let reclaimed = try await reclaimExpiredLeases()
+                if reclaimed > 0 { leasesReclaimed.increment(by: reclaimed) }
+            } catch {
+                // Not fatal to the drain (what is ready can still be claimed), but not let go
+                // either: tried again at the next drain, not a second later.
+                leasesReclaimedAt.withLock { $0 = nil }
+                logger.warning("could not reclaim expired leases", metadata: ["error": "\(type(of: error))"])
+            }
+        }
         let claims = try await claim()
         if !claims.isEmpty { await deliver(batch: claims) }
         return claims.count
