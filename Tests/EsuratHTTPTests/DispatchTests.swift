@@ -154,6 +154,37 @@ import Testing
         #expect(reported.allSatisfy { $0.visible })
     }
 
+    @Test func aBatchIsCompletedThroughItsOwnIdsNotThroughEveryLease() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let (_, letters) = try await Self.outbox(test, letters: 30, recipients: 10)
+        // A history of delivered letters, as any installation soon has: 40,000 deliveries.
+        try await test.pool.query(
+            """
+            WITH units AS (
+                INSERT INTO units (code, name, kind) SELECT 'H' || g, 'Penerima lama ' || g, 'opd' FROM generate_series(1, 200) g RETURNING id),
+            sent AS (
+                INSERT INTO letters (unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, status, workflow_state,
+                                     pending_deliveries)
+                SELECT unit_id, drafter_user_id, type, subject, classification_code, security_level, urgency, body, 'delivered', workflow_state, 0
+                FROM letters, generate_series(1, 200) WHERE id = $1 RETURNING id)
+            INSERT INTO deliveries (letter_id, recipient_unit_id, role, state, delivered_at) SELECT sent.id, units.id, 'to', 'delivered', now() FROM sent, units
+            """, [letters[0]])
+        // Another worker holds most of the queue; this one completes a batch of its own.
+        _ = try await Self.worker(test) { $0.batchSize = 250 }.claim()
+        let worker = Self.worker(test) { $0.batchSize = 50 }
+        let claims = try await worker.claim()
+        #expect(claims.count == 50)
+        try await test.pool.query("ANALYZE deliveries")
+        let plan = try await test.pool.query(
+            PostgresQuery(trustedSQL: "EXPLAIN " + DispatchWorker.completion.sql), worker.completionBinds(claims, evidence: nil)
+        ).map { try $0.decode("QUERY PLAN", as: String.self) }.joined(separator: "\n")
+        // Reached through the lease index, every worker's leases (and the entries of leases
+        // long ended) were joined against the whole batch.
+        #expect(!plan.contains("deliveries_leases_idx"), "\(plan)")
+        #expect(plan.contains("deliveries_pkey"), "\(plan)")
+    }
+
     @Test func onlyALeasedDeliveryHasALeaseOwner() async throws {
         let test = try await TestApp.make()
         defer { test.close() }

@@ -305,44 +305,52 @@ public final class DispatchWorker: Service, Sendable {
         return try await Evidence.sign(.contentConsignment, for: subjects, pki: evidence.pki, blocking: evidence.blocking)
     }
 
+    /// The fenced completion of a batch: the deliveries still leased to this worker at the
+    /// claimed attempt turn delivered, and for exactly those the inbox entries, evidence and
+    /// audit events are written. Returns the deliveries completed (id, letter_id).
+    static let completion: PostgresQuery = """
+        WITH done AS (
+            UPDATE deliveries d SET state = 'delivered', delivered_at = now(), lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+            FROM unnest($2::uuid[], $3::int[]) AS c(id, attempt)
+            -- The fence: owner and attempt. Only a leased delivery has an owner (a check
+            -- constraint), and saying `state = 'leased'` as well let the planner scan the
+            -- partial lease index, every worker's leases joined against the batch.
+            WHERE d.id = c.id AND d.attempts = c.attempt AND d.lease_owner = $1
+            RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts),
+        inboxed AS (
+            INSERT INTO inbox_entries (letter_id, unit_id, delivery_id, role)
+            SELECT letter_id, recipient_unit_id, id, role FROM done
+            ON CONFLICT (letter_id, unit_id) DO NOTHING),
+        evidenced AS (
+            INSERT INTO delivery_evidence (delivery_id, letter_id, kind, record, signature)
+            SELECT done.id, done.letter_id, $4, e.record, e.signature
+            FROM unnest($5::uuid[], $6::bytea[], $7::bytea[]) AS e(delivery_id, record, signature) JOIN done ON done.id = e.delivery_id
+            ON CONFLICT (delivery_id, kind) DO NOTHING),
+        -- One event per letter in the batch, naming every unit it reached and the attempt
+        -- that did: a 61-recipient letter's history gets a line or two, not 61, and each
+        -- delivery costs no audit row and index entries of its own. object_id as every
+        -- other writer spells it (Swift's uuidString, upper case), so the letter's history
+        -- and the archive find these events.
+        audited AS (
+            INSERT INTO audit_events (action, object_type, object_id, client_address, details)
+            SELECT 'delivery.consigned', 'letter', upper(letter_id::text), $8,
+                   jsonb_build_object('unitIds', jsonb_agg(recipient_unit_id::text ORDER BY recipient_unit_id),
+                                      'attempts', jsonb_agg(attempts ORDER BY recipient_unit_id))
+            FROM done GROUP BY letter_id)
+        SELECT id, letter_id FROM done
+        """
+
+    /// The parameters of ``completion`` for a batch (evidence nil: none to write).
+    func completionBinds(_ claims: [Claim], evidence: Evidence.SignedRecords?) -> [any PostgresEncodable] {
+        [configuration.owner, claims.map(\.id), claims.map(\.attempt), Evidence.Kind.contentConsignment.rawValue,
+         evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress]
+    }
+
     /// The fenced completion of a batch with its inbox entries, evidence and audit events;
     /// returns the deliveries it completed. When it completed any, the letters' writes
     /// carry the transaction's COMMIT.
     private func complete(_ claims: [Claim], evidence: Evidence.SignedRecords?, on tx: PostgresConnection) async throws -> [Delivered] {
-        let done = try await tx.query(
-            """
-            WITH done AS (
-                UPDATE deliveries d SET state = 'delivered', delivered_at = now(), lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
-                FROM unnest($2::uuid[], $3::int[]) AS c(id, attempt)
-                -- The fence: owner and attempt. Only a leased delivery has an owner (a check
-                -- constraint), and saying `state = 'leased'` as well let the planner scan the
-                -- partial lease index, every worker's leases joined against the batch.
-                WHERE d.id = c.id AND d.attempts = c.attempt AND d.lease_owner = $1
-                RETURNING d.id, d.letter_id, d.recipient_unit_id, d.role, d.attempts),
-            inboxed AS (
-                INSERT INTO inbox_entries (letter_id, unit_id, delivery_id, role)
-                SELECT letter_id, recipient_unit_id, id, role FROM done
-                ON CONFLICT (letter_id, unit_id) DO NOTHING),
-            evidenced AS (
-                INSERT INTO delivery_evidence (delivery_id, letter_id, kind, record, signature)
-                SELECT done.id, done.letter_id, $4, e.record, e.signature
-                FROM unnest($5::uuid[], $6::bytea[], $7::bytea[]) AS e(delivery_id, record, signature) JOIN done ON done.id = e.delivery_id
-                ON CONFLICT (delivery_id, kind) DO NOTHING),
-            -- One event per letter in the batch, naming every unit it reached and the attempt
-            -- that did: a 61-recipient letter's history gets a line or two, not 61, and each
-            -- delivery costs no audit row and index entries of its own. object_id as every
-            -- other writer spells it (Swift's uuidString, upper case), so the letter's history
-            -- and the archive find these events.
-            audited AS (
-                INSERT INTO audit_events (action, object_type, object_id, client_address, details)
-                SELECT 'delivery.consigned', 'letter', upper(letter_id::text), $8,
-                       jsonb_build_object('unitIds', jsonb_agg(recipient_unit_id::text ORDER BY recipient_unit_id),
-                                          'attempts', jsonb_agg(attempts ORDER BY recipient_unit_id))
-                FROM done GROUP BY letter_id)
-            SELECT id, letter_id FROM done
-            """,
-            [configuration.owner, claims.map(\.id), claims.map(\.attempt), Evidence.Kind.contentConsignment.rawValue,
-             evidence?.deliveryIDs ?? [], evidence?.records ?? [], evidence?.signatures ?? [], RequestInfo.local.clientAddress])
+        let done = try await tx.query(Self.completion, completionBinds(claims, evidence: evidence))
         let completed = try done.map { Delivered(delivery: try $0.decode("id"), letter: try $0.decode("letter_id")) }
         try await advanceLetters(completed.reduce(into: [:]) { $0[$1.letter, default: 0] += 1 }, on: tx)
         return completed
