@@ -287,8 +287,7 @@ public final class DispatchWorker: Service, Sendable {
             let completed = try await pool.withRetryingTransaction(.readCommitted) { tx in
                 try await self.complete(deliverable, evidence: records, on: tx)
             }
-            delivered.increment(by: completed.count)
-            configuration.onDelivered?(completed)
+            tell(completed)
             if completed.count < deliverable.count {
                 logger.info("delivery leases lost; other workers have them", metadata: ["lost": "\(deliverable.count - completed.count)"])
             }
@@ -356,6 +355,13 @@ public final class DispatchWorker: Service, Sendable {
         return completed
     }
 
+    /// Counts committed deliveries in /metrics and tells the observer, if any: the same for a
+    /// batch and for a claim delivered on its own.
+    private func tell(_ completed: [Delivered]) {
+        delivered.increment(by: completed.count)
+        configuration.onDelivered?(completed)
+    }
+
     /// One claim on its own, after its batch failed as a whole: the unit is read afresh (the
     /// batch may have failed on it), then the batch's own completion does a batch of one, so
     /// both paths write the same rows and events.
@@ -371,8 +377,7 @@ public final class DispatchWorker: Service, Sendable {
                 logger.info("delivery lease lost; another worker has it", metadata: ["delivery": "\(claim.id)"])
                 return
             }
-            delivered.increment()
-            configuration.onDelivered?(completed)
+            tell(completed)
         } catch {
             await fail(claim, reason: (error as? Undeliverable)?.description ?? "\(type(of: error))")
         }
