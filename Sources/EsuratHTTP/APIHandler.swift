@@ -160,6 +160,15 @@ struct APIHandler: APIProtocol {
     func registerInboxEntry(_ input: Operations.RegisterInboxEntry.Input) async throws -> Operations.RegisterInboxEntry.Output {
         try await inbox.registerInboxEntry(input)
     }
+    func markInboxEntryRead(_ input: Operations.MarkInboxEntryRead.Input) async throws -> Operations.MarkInboxEntryRead.Output {
+        try await inbox.markInboxEntryRead(input)
+    }
+    func listDispositionInstructions(_ input: Operations.ListDispositionInstructions.Input) async throws -> Operations.ListDispositionInstructions.Output {
+        try await dispositions.listDispositionInstructions(input)
+    }
+    func cancelDisposition(_ input: Operations.CancelDisposition.Input) async throws -> Operations.CancelDisposition.Output {
+        try await dispositions.cancelDisposition(input)
+    }
     func getLetterDeliveries(_ input: Operations.GetLetterDeliveries.Input) async throws -> Operations.GetLetterDeliveries.Output {
         try await letters.getLetterDeliveries(input)
     }

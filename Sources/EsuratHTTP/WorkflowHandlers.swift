@@ -95,7 +95,12 @@ struct InboxHandlers: Sendable {
             id: Wire.id(entry.id), letterId: Wire.id(entry.letterID), number: entry.number, subject: entry.subject,
             fromUnit: .init(id: Wire.id(entry.fromUnitID), name: entry.fromUnitName), receivedAt: entry.receivedAt,
             agendaNumber: entry.agendaNumber, state: .init(rawValue: entry.state) ?? .new, role: .init(rawValue: entry.role) ?? .to,
-            urgency: entry.urgency.rawValue, securityLevel: entry.securityLevel.rawValue)
+            urgency: entry.urgency.rawValue, securityLevel: entry.securityLevel.rawValue, readAt: entry.readAt)
+    }
+
+    func markInboxEntryRead(_ input: Operations.MarkInboxEntryRead.Input) async throws -> Operations.MarkInboxEntryRead.Output {
+        .ok(.init(body: .json(Self.item(try await inbox.markRead(
+            try Wire.uuid(input.path.entryId, field: "entryId"), caller: try RequestScope.caller(), request: RequestScope.info)))))
     }
 
     func listInbox(_ input: Operations.ListInbox.Input) async throws -> Operations.ListInbox.Output {
@@ -172,6 +177,16 @@ struct DispositionHandlers: Sendable {
         let node = try await dispositions.forward(
             try Wire.uuid(input.path.dispositionId, field: "dispositionId"), try Self.order(body), caller: try RequestScope.caller(), request: RequestScope.info)
         return .created(.init(body: .json(Self.node(node))))
+    }
+
+    func listDispositionInstructions(_ input: Operations.ListDispositionInstructions.Input) async throws -> Operations.ListDispositionInstructions.Output {
+        _ = try RequestScope.caller()
+        return .ok(.init(body: .json(.init(items: try await dispositions.instructions().map { .init(code: $0.code, title: $0.title, active: $0.active) }))))
+    }
+
+    func cancelDisposition(_ input: Operations.CancelDisposition.Input) async throws -> Operations.CancelDisposition.Output {
+        try await dispositions.cancel(try Wire.uuid(input.path.dispositionId, field: "dispositionId"), caller: try RequestScope.caller(), request: RequestScope.info)
+        return .noContent(.init())
     }
 
     func completeDisposition(_ input: Operations.CompleteDisposition.Input) async throws -> Operations.CompleteDisposition.Output {

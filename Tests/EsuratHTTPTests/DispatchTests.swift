@@ -472,6 +472,72 @@ import Testing
 }
 
 @Suite struct DispositionTests {
+    /// The API the web UI needs besides: the managed instruction list with its labels, the
+    /// read state of an incoming letter (per person), and Batalkan Disposisi while unread.
+    @Test func instructionsReadStateAndCancellingAnUnreadDisposition() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        let worker = DispatchTests.worker(test)
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let admin = dinas.admin
+            let camatPosition = try await OrganisationAPITests.position(client, admin, unit: dinas.recipient, title: "Camat Kamal", head: true)
+            let sekcamPosition = try await client.send(
+                .post, "/api/v1/positions", token: admin,
+                json: #"{"unitId": "\#(dinas.recipient)", "title": "Sekretaris Kecamatan", "superiorId": "\#(camatPosition)"}"#).json()["id"] as? String ?? ""
+            _ = try await OrganisationAPITests.user(client, admin, username: "camat.k", roles: ["official"], unit: dinas.recipient, position: camatPosition)
+            _ = try await OrganisationAPITests.user(client, admin, username: "sekcam.k", roles: ["official"], unit: dinas.recipient, position: sekcamPosition)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let kadis = try await client.login("kadis", "kata-sandi-123")
+            _ = try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            let letter = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
+            _ = try await client.send(.post, "/api/v1/letters/\(letter)/submit", token: tu)
+            _ = try await client.send(.post, "/api/v1/letters/\(letter)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            while try await worker.drainOnce() > 0 {}
+            let camat = try await client.login("camat.k", "kata-sandi-123")
+            let sekcam = try await client.login("sekcam.k", "kata-sandi-123")
+
+            let listed = try await client.send(.get, "/api/v1/disposition-instructions", token: sekcam)
+            #expect(listed.status == .ok, "\(listed.text)")
+            let instructions = try listed.json()["items"] as? [[String: Any]] ?? []
+            #expect(instructions.count == 8)
+            #expect(instructions.first?["code"] as? String == "tindak_lanjuti" && instructions.first?["title"] as? String == "Tindak lanjuti")
+            #expect(instructions.last?["code"] as? String == "arsipkan" && instructions.allSatisfy { $0["active"] as? Bool == true })
+            #expect(try await client.send(.get, "/api/v1/disposition-instructions").status == .unauthorized)
+
+            // Read state: per person, the first opening counts.
+            let entryID = (try await client.send(.get, "/api/v1/inbox", token: camat).json()["items"] as? [[String: Any]])?.first?["id"] as? String ?? ""
+            #expect((try await client.send(.get, "/api/v1/inbox", token: camat).json()["items"] as? [[String: Any]])?.first?["readAt"] == nil)
+            let read = try await client.send(.post, "/api/v1/inbox/\(entryID)/read", token: camat)
+            #expect(read.status == .ok, "\(read.text)")
+            let readAt = try read.json()["readAt"] as? String
+            #expect(readAt != nil)
+            #expect(try await client.send(.post, "/api/v1/inbox/\(entryID)/read", token: camat).json()["readAt"] as? String == readAt)
+            #expect((try await client.send(.get, "/api/v1/inbox", token: camat).json()["items"] as? [[String: Any]])?.first?["readAt"] as? String == readAt)
+            #expect((try await client.send(.get, "/api/v1/inbox", token: sekcam).json()["items"] as? [[String: Any]])?.first?["readAt"] == nil)
+            #expect(try await client.send(.post, "/api/v1/inbox/\(entryID)/read", token: tu).status == .notFound)
+            #expect(try await client.send(.post, "/api/v1/inbox/\(UUID().uuidString)/read", token: camat).status == .notFound)
+
+            // Batalkan Disposisi: the sender's, while unread; not the recipient's, not after.
+            func dispose() async throws -> String {
+                try await client.send(.post, "/api/v1/inbox/\(entryID)/dispositions", token: camat,
+                                      json: #"{"toPositionIds": ["\#(sekcamPosition)"], "instructions": ["untuk_diketahui"]}"#).json()["id"] as? String ?? ""
+            }
+            let first = try await dispose()
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(first)/cancel", token: sekcam).status == .notFound)
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(first)/cancel", token: camat).status == .noContent)
+            #expect((try await client.send(.get, "/api/v1/inbox/\(entryID)/dispositions", token: camat).json()["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.send(.post, "/api/v1/dispositions/\(first)/cancel", token: camat).status == .notFound)
+            let second = try await dispose()
+            #expect(try await client.send(.get, "/api/v1/dispositions/\(second)", token: sekcam).status == .ok)
+            let late = try await client.send(.post, "/api/v1/dispositions/\(second)/cancel", token: camat)
+            #expect(late.status == .conflict, "\(late.text)")
+        }
+        let cancelled: Int = try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action = 'disposition.cancelled'").single().decode("n")
+        let reads: Int = try await test.pool.query("SELECT count(*) AS n FROM audit_events WHERE action = 'inbox.read'").single().decode("n")
+        #expect(cancelled == 1 && reads == 1)
+    }
+
     @Test func dispositionsGoDownAsATreeAndCloseWithReports() async throws {
         let test = try await TestApp.make()
         defer { test.close() }

@@ -160,6 +160,65 @@ public final class DispositionService: Sendable {
         return try await nodes(ids)
     }
 
+    /// One instruction of the managed list (table `disposition_instructions`).
+    public struct Instruction: Sendable, Hashable {
+        public var code: String
+        /// The Indonesian label the forms show.
+        public var title: String
+        public var active: Bool
+    }
+
+    /// The instructions a disposition may carry, in the order of the list; inactive ones
+    /// are kept for the labels of old dispositions.
+    public func instructions() async throws -> [Instruction] {
+        try await pool.query("SELECT code, title, active FROM disposition_instructions ORDER BY sort_order, code").map {
+            Instruction(code: try $0.decode("code"), title: try $0.decode("title"), active: try $0.decode("active"))
+        }
+    }
+
+    /// The sender takes a disposition back while none of its recipients has opened it and
+    /// nothing was forwarded from it (SRIKANDI's Batalkan Disposisi). It is removed; the audit
+    /// trail keeps what it said and to whom.
+    public func cancel(_ dispositionID: UUID, caller: IdentityService.Authenticated, request: RequestInfo) async throws {
+        try await pool.withTransaction { tx in
+            guard let row = try await tx.query(
+                "SELECT from_position_id, inbox_entry_id, instructions FROM dispositions WHERE id = $1 FOR UPDATE", [dispositionID]).first
+            else { throw ServiceError.notFound("The disposition") }
+            let from: UUID = try row.decode("from_position_id")
+            guard let acting = caller.actor.positions.first(where: { $0.positionID == from }) else { throw ServiceError.notFound("The disposition") }
+            let recipients = try await tx.query(
+                "SELECT position_id, state FROM disposition_recipients WHERE disposition_id = $1 ORDER BY position_id FOR UPDATE", [dispositionID])
+            let states = try recipients.map { try $0.decode("state", as: String.self) }
+            guard states.allSatisfy({ $0 == "belum_dibaca" }) else {
+                throw ServiceError(.conflict, "A recipient has opened this disposition; it can no longer be cancelled.", fields: [.init("state", "dibaca")])
+            }
+            guard try await tx.query("SELECT 1 FROM dispositions WHERE parent_id = $1 LIMIT 1", [dispositionID]).isEmpty else {
+                throw ServiceError(.conflict, "This disposition was forwarded further; it can no longer be cancelled.", fields: [.init("state", "ditindaklanjuti")])
+            }
+            let positions = try recipients.map { try $0.decode("position_id", as: UUID.self).lowercasedString }
+            try await tx.query("DELETE FROM disposition_recipients WHERE disposition_id = $1", [dispositionID])
+            try await tx.query("DELETE FROM dispositions WHERE id = $1", [dispositionID])
+            try await AuditLog.append(
+                .init("disposition.cancelled", objectType: "disposition", objectID: dispositionID.uuidString, actorUserID: caller.user.id, actingPosition: acting,
+                      details: ["inboxEntryId": try row.decode("inbox_entry_id", as: UUID.self).lowercasedString,
+                                "instructions": try row.decode("instructions", as: [String].self).joined(separator: ","),
+                                "toPositionIds": positions.joined(separator: ",")]),
+                request: request, on: tx)
+        }
+    }
+
+    /// Dispositions the caller sent (from a position they act in) with a branch past its due
+    /// date and not finished: what the sender should chase.
+    public func overdueSent(caller: IdentityService.Authenticated) async throws -> [Node] {
+        let ids = try await pool.query(
+            """
+            SELECT DISTINCT d.id, d.created_at FROM dispositions d JOIN disposition_recipients r ON r.disposition_id = d.id
+            WHERE d.from_position_id = ANY($1) AND r.state <> 'selesai' AND d.due_date < (now() AT TIME ZONE 'Asia/Jakarta')::date
+            ORDER BY d.created_at DESC LIMIT 200
+            """, [caller.actor.positions.map(\.positionID)]).map { try $0.decode("id", as: UUID.self) }
+        return try await nodes(ids)
+    }
+
     /// Escalates every open branch past its due date, once: it is flagged for the sender's
     /// and the head's view, and the audit trail records it. Run by the timer service.
     @discardableResult

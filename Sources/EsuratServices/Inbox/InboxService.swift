@@ -28,6 +28,8 @@ public final class InboxService: Sendable {
         public var role: String
         public var urgency: Urgency
         public var securityLevel: SecurityLevel
+        /// When the caller first opened it; nil while it is unread for them.
+        public var readAt: Date? = nil
     }
 
 
@@ -56,8 +58,9 @@ public final class InboxService: Sendable {
         let rows = try await pool.query(
             """
             SELECT e.id, e.letter_id, l.number, l.subject, l.unit_id AS from_unit, u.name AS from_name, e.received_at, e.agenda_number,
-                   e.state, e.role, l.urgency, l.security_level
+                   e.state, e.role, l.urgency, l.security_level, rd.read_at
             FROM inbox_entries e JOIN letters l ON l.id = e.letter_id JOIN units u ON u.id = l.unit_id
+            LEFT JOIN inbox_entry_reads rd ON rd.inbox_entry_id = e.id AND rd.user_id = $9
             WHERE e.unit_id = ANY($1)
               AND (l.security_level IN ('biasa', 'terbatas') OR e.unit_id = ANY($2))
               AND ($3 = 'all' OR e.state = $3)
@@ -65,7 +68,7 @@ public final class InboxService: Sendable {
               AND ($5::text IS NULL OR to_tsvector('indonesian', l.subject || ' ' || coalesce(l.number, '')) @@ plainto_tsquery('indonesian', $5))
               AND ($6::timestamptz IS NULL OR (e.received_at, e.id) < ($6, $7))
             ORDER BY e.received_at DESC, e.id DESC LIMIT $8
-            """, [units, heads, state, urgency, search, after?.time, after?.id, page.limit + 1])
+            """, [units, heads, state, urgency, search, after?.time, after?.id, page.limit + 1, caller.user.id])
         let entries = try rows.map(Self.entry)
         return page.page(entries, key: { TimeCursor.key(time: $0.receivedAt, id: $0.id) })
     }
@@ -74,9 +77,11 @@ public final class InboxService: Sendable {
         guard let row = try await pool.query(
             """
             SELECT e.id, e.letter_id, l.number, l.subject, l.unit_id AS from_unit, u.name AS from_name, e.received_at, e.agenda_number,
-                   e.state, e.role, l.urgency, l.security_level, e.unit_id
-            FROM inbox_entries e JOIN letters l ON l.id = e.letter_id JOIN units u ON u.id = l.unit_id WHERE e.id = $1
-            """, [id]).first
+                   e.state, e.role, l.urgency, l.security_level, e.unit_id, rd.read_at
+            FROM inbox_entries e JOIN letters l ON l.id = e.letter_id JOIN units u ON u.id = l.unit_id
+            LEFT JOIN inbox_entry_reads rd ON rd.inbox_entry_id = e.id AND rd.user_id = $2
+            WHERE e.id = $1
+            """, [id, caller.user.id]).first
         else { throw ServiceError.notFound("The incoming letter") }
         let entry = try Self.entry(row)
         guard try await mayRead(caller, unitID: try row.decode("unit_id"), security: entry.securityLevel) else {
@@ -110,6 +115,35 @@ public final class InboxService: Sendable {
                 LetterService.AttachmentRecord(id: try $0.decode("id"), filename: try $0.decode("filename"), mediaType: try $0.decode("media_type"),
                                                size: try $0.decode("size"), sha256: try $0.decode("sha256"))
             })
+    }
+
+    /// Incoming letters of the units the caller heads (held or as Plt./Plh.) that have no
+    /// disposition yet: what waits for the head's Disposisikan. Newest first.
+    public func awaitingDisposition(caller: IdentityService.Authenticated, limit: Int = 100) async throws -> [Entry] {
+        let rows = try await pool.query(
+            """
+            SELECT e.id, e.letter_id, l.number, l.subject, l.unit_id AS from_unit, u.name AS from_name, e.received_at, e.agenda_number,
+                   e.state, e.role, l.urgency, l.security_level, rd.read_at
+            FROM inbox_entries e JOIN letters l ON l.id = e.letter_id JOIN units u ON u.id = l.unit_id
+            LEFT JOIN inbox_entry_reads rd ON rd.inbox_entry_id = e.id AND rd.user_id = $3
+            WHERE e.unit_id IN (SELECT unit_id FROM positions WHERE is_head AND id = ANY($1))
+              AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.inbox_entry_id = e.id)
+            ORDER BY e.received_at DESC, e.id DESC LIMIT $2
+            """, [caller.actor.positions.map(\.positionID), limit, caller.user.id])
+        return try rows.map(Self.entry)
+    }
+
+    /// An attachment of an incoming letter, for those who may read the entry.
+    public func attachment(_ attachmentID: UUID, entry id: UUID, caller: IdentityService.Authenticated) async throws
+        -> (record: LetterService.AttachmentRecord, content: [UInt8])
+    {
+        let entry = try await entry(id, caller: caller)
+        guard let row = try await pool.query(
+            "SELECT id, filename, media_type, size, sha256, content FROM attachments WHERE id = $1 AND letter_id = $2", [attachmentID, entry.letterID]).first
+        else { throw ServiceError.notFound("The attachment") }
+        return (LetterService.AttachmentRecord(id: try row.decode("id"), filename: try row.decode("filename"), mediaType: try row.decode("media_type"),
+                                               size: try row.decode("size"), sha256: try row.decode("sha256")),
+                try row.decode("content", as: PostgresBytes.self).bytes)
     }
 
     /// The clerk (or the head) of the receiving unit registers the letter: it gets the next
@@ -154,6 +188,24 @@ public final class InboxService: Sendable {
             id: try row.decode("id"), letterID: try row.decode("letter_id"), number: try row.decode("number"), subject: try row.decode("subject"),
             fromUnitID: try row.decode("from_unit"), fromUnitName: try row.decode("from_name"), receivedAt: try row.decode("received_at"),
             agendaNumber: try row.decode("agenda_number"), state: try row.decode("state"), role: try row.decode("role"),
-            urgency: Urgency(rawValue: try row.decode("urgency")) ?? .biasa, securityLevel: SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa)
+            urgency: Urgency(rawValue: try row.decode("urgency")) ?? .biasa, securityLevel: SecurityLevel(rawValue: try row.decode("security_level")) ?? .biasa,
+            readAt: try row.decode("read_at"))
+    }
+
+    /// Marks the entry read by the caller (the first time only) and returns it; audited once.
+    @discardableResult
+    public func markRead(_ id: UUID, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> Entry {
+        _ = try await entry(id, caller: caller)
+        try await pool.withTransaction { tx in
+            let inserted = try await tx.query(
+                "INSERT INTO inbox_entry_reads (inbox_entry_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_at", [id, caller.user.id])
+            if !inserted.isEmpty {
+                try await AuditLog.append(
+                    .init("inbox.read", objectType: "inbox_entry", objectID: id.uuidString, actorUserID: caller.user.id,
+                          actingPosition: caller.actor.positions.first),
+                    request: request, on: tx)
+            }
+        }
+        return try await entry(id, caller: caller)
     }
 }

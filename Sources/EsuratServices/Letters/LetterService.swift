@@ -327,7 +327,7 @@ public final class LetterService: Sendable {
     }
 
     /// What waits for the caller or what they sent: `drafts` (their drafts and returned
-    /// letters), `review` (letters waiting for a position they act in, escalated ones
+    /// letters), `submitted` (theirs on the way through paraf and signature), `review` (letters waiting for a position they act in, escalated ones
     /// included), `outbox` (what their unit signed). Newest first.
     public func list(box: String, caller: IdentityService.Authenticated, page: PageRequest) async throws -> Page<LetterRecord> {
         let positions = caller.actor.positions.map(\.positionID)
@@ -337,6 +337,11 @@ public final class LetterService: Sendable {
         case "drafts":
             filter = """
                 SELECT id, created_at FROM letters WHERE drafter_user_id = $1 AND status IN ('draft', 'returned')
+                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5
+                """
+        case "submitted":
+            filter = """
+                SELECT id, created_at FROM letters WHERE drafter_user_id = $1 AND status IN ('in_review', 'awaiting_signature')
                 AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5
                 """
         case "review":
@@ -353,7 +358,7 @@ public final class LetterService: Sendable {
                 AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4)) ORDER BY l.created_at DESC, l.id DESC LIMIT $5
                 """
         default:
-            throw ServiceError.invalid("box", "must be drafts, review or outbox")
+            throw ServiceError.invalid("box", "must be drafts, submitted, review or outbox")
         }
         let found = try await pool.query(filter, [caller.user.id, positions, after?.time, after?.id, page.limit + 1]).map {
             (id: try $0.decode("id", as: UUID.self), createdAt: try $0.decode("created_at", as: Date.self))

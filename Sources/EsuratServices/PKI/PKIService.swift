@@ -207,6 +207,18 @@ public final class PKIService: Sendable {
         public var notAfter: Date
     }
 
+    /// The caller's newest signing certificate, whether it was revoked; nil before they made one.
+    public func signingKey(of caller: IdentityService.Authenticated) async throws -> (key: IssuedKey, revoked: Bool)? {
+        guard let row = try await pool.query(
+            """
+            SELECT k.certificate_serial, k.subject, k.not_after, EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.certificate_serial = k.certificate_serial) AS revoked
+            FROM signing_keys k WHERE k.user_id = $1 ORDER BY k.created_at DESC LIMIT 1
+            """, [caller.user.id]).first
+        else { return nil }
+        return (IssuedKey(certificateSerial: try row.decode("certificate_serial"), subject: try row.decode("subject"), notAfter: try row.decode("not_after")),
+                try row.decode("revoked"))
+    }
+
     /// Makes a key pair for the caller, encrypts it with their passphrase (never stored) and
     /// issues a two-year signing certificate naming them, their NIP and their unit.
     public func issueSigningKey(for caller: IdentityService.Authenticated, passphrase: String, request: RequestInfo) async throws -> IssuedKey {
