@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C shims: only EsuratPostgres imports CLibPQ, only EsuratSigning imports COpenSSL.
@@ -88,11 +89,25 @@ let package = Package(
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // The web UI for people (Bahasa Indonesia): server-rendered pages over the same
+        // services and access rules as the API, mounted in the same router.
+        .target(
+            name: "EsuratWeb",
+            dependencies: [
+                "EsuratServices", "EsuratDomain", "EsuratSigning", "EsuratHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "esurat",
             dependencies: [
                 "EsuratPostgres",
                 "EsuratHTTP",
+                "EsuratWeb",
                 "EsuratSigning",
                 "EsuratServices",
                 "EsuratDomain",
@@ -133,6 +148,15 @@ let package = Package(
         .testTarget(
             name: "EsuratCLITests",
             dependencies: ["esurat", "EsuratTestSupport", "EsuratPostgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EsuratWebTests",
+            dependencies: [
+                "EsuratWeb", "EsuratHTTP", "EsuratTestSupport", "EsuratPostgres", "EsuratServices", "EsuratDomain",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -165,12 +165,24 @@ public enum HTTPServer {
         services: HTTPServices,
         logger: Logger
     ) throws -> Application<RouterResponder<Context>> {
-        let router = try makeRouter(configuration: configuration, services: services, logger: logger)
-        return Application(
+        try makeApplication(router: try makeRouter(configuration: configuration, services: services, logger: logger), configuration: configuration, logger: logger)
+    }
+
+    /// The application over a router that more routes (the web UI) were added to.
+    public static func makeApplication(
+        router: Router<Context>,
+        configuration: HTTPServerConfiguration,
+        logger: Logger
+    ) throws -> Application<RouterResponder<Context>> {
+        Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "esurat"),
             logger: logger)
     }
+
+    /// The client's address and request id the edge middleware recorded for the request in
+    /// flight, for routes outside the OpenAPI document (the web UI) to audit with.
+    public static var currentRequestInfo: RequestInfo { RequestScope.info }
 
     /// The OpenAPI document this server was generated from.
     public static func openAPIDocument() throws -> Data {

@@ -82,10 +82,15 @@ public enum DemoSeed {
                     createdBy: nil, request: .local)
             }
         }
-        // A staff member and an auditor.
+        // A staff member under the Kabid Layanan (dispositions reach positions) and an auditor.
         let kominfo: UUID = try await pool.query("SELECT id FROM units WHERE code = 'DISKOMINFO'").single().decode("id")
+        let staffPosition: UUID = try await pool.query(
+            """
+            INSERT INTO positions (unit_id, title, superior_id, is_head)
+            SELECT $1, 'Pranata Komputer Ahli Pertama', id, false FROM positions WHERE unit_id = $1 AND title = 'Kepala Bidang Layanan' RETURNING id
+            """, [kominfo]).single().decode("id")
         _ = try await organisation.insertUser(
-            .init(username: "diskominfo.staf", fullName: "Nur Laila", nip: nil, password: password, roles: [.staff], unitID: kominfo, positionID: nil),
+            .init(username: "diskominfo.staf", fullName: "Nur Laila", nip: nil, password: password, roles: [.staff], unitID: kominfo, positionID: staffPosition),
             createdBy: nil, request: .local)
         let inspektorat: UUID = try await pool.query("SELECT id FROM units WHERE code = 'INSPEKTORAT'").single().decode("id")
         _ = try await organisation.insertUser(
@@ -98,7 +103,8 @@ public enum DemoSeed {
         Login(username: "diskominfo.kepala", role: "Kepala Dinas Komunikasi dan Informatika (official)"),
         Login(username: "diskominfo.sekretaris", role: "Sekretaris Diskominfo (official)"),
         Login(username: "diskominfo.tu", role: "Kasubag TU Diskominfo (clerk, official)"),
-        Login(username: "diskominfo.staf", role: "staff"),
+        Login(username: "diskominfo.kabid2", role: "Kepala Bidang Layanan Diskominfo (official)"),
+        Login(username: "diskominfo.staf", role: "Pranata Komputer, Bidang Layanan Diskominfo (staff)"),
         Login(username: "setda.kepala", role: "Sekretaris Daerah (official)"),
         Login(username: "auditor", role: "auditor"),
     ]

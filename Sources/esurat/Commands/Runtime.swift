@@ -73,10 +73,15 @@ struct Runtime {
         }
     }
 
-    func seedDemo() async throws {
+    func seedDemo(logger: Logger) async throws {
         let logins = try await DemoSeed.seed(organisation: organisation, pool: pool)
+        try await DemoLetters.seed(
+            pool: pool, identity: identity, pki: pki, letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: keyCache),
+            blocking: blocking, logger: logger)
         var lines = ["Demo data loaded. Demo logins (password for all: \(DemoSeed.password)):"]
         lines += logins.map { "  \($0.username.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.role)" }
+        lines.append("Signing passphrase (TTE) of \(DemoLetters.signers.joined(separator: ", ")): \(DemoLetters.signingPassphrase)")
+        lines.append("Start with diskominfo.kepala: a letter waits for its signature and incoming letters for dispositions.")
         announce(lines.joined(separator: "\n"))
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EsuratHTTP
+import EsuratWeb
 import EsuratPostgres
 import Foundation
 import Hummingbird
@@ -35,8 +36,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not run the dispatch worker in this process (run `esurat worker` instead).")
     var noWorker = false
 
-    @Flag(name: .long, help: "Load the demo Kabupaten (units, positions, accounts) unless it is there already.")
+    @Flag(name: .long, help: "Load the demo Kabupaten (units, positions, accounts, letters in every state) unless it is there already.")
     var seedDemo = false
+
+    @Flag(name: .long, help: "Mark the web session cookie Secure (set it whenever people reach esurat over https, e.g. behind the reverse proxy).")
+    var secureCookies = false
+
+    @Option(name: .long, help: "Time zone of the dates the web pages show (WIB Asia/Jakarta, WITA Asia/Makassar, WIT Asia/Jayapura).")
+    var timeZone: String = "Asia/Jakarta"
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -49,14 +56,20 @@ struct Serve: AsyncParsableCommand {
         let runtime = try await Runtime.start(database: database, logger: logger)
         do {
             try await runtime.bootstrapAdmin()
-            if seedDemo { try await runtime.seedDemo() }
+            if seedDemo { try await runtime.seedDemo(logger: logger) }
             var http = HTTPServerConfiguration()
             http.host = host
             http.port = port
             http.maxJSONBodyBytes = maxBodyBytes
             http.trustForwardedFor = trustForwardedFor
             let services = runtime.httpServices(metrics: registry)
-            let app = try HTTPServer.makeApplication(configuration: http, services: services, logger: logger)
+            guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("--time-zone \(timeZone) is not a time zone") }
+            var webConfiguration = WebConfiguration()
+            webConfiguration.secureCookies = secureCookies
+            webConfiguration.timeZone = zone
+            let router = try HTTPServer.makeRouter(configuration: http, services: services, logger: logger)
+            try await WebUI.make(services: services, configuration: webConfiguration).register(on: router)
+            let app = try HTTPServer.makeApplication(router: router, configuration: http, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: EscalationTimer(letters: services.letters, dispositions: DispositionService(pool: runtime.pool), logger: logger))]
@@ -68,7 +81,7 @@ struct Serve: AsyncParsableCommand {
                         + [.init(service: app)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
-            announce("esurat is listening on http://\(host):\(port)  (health: /healthz, API document: /openapi.yaml)")
+            announce("esurat is listening on http://\(host):\(port)/  (web UI: open it in a browser; health: /healthz, API document: /openapi.yaml)")
             try await group.run()
         } catch {
             await runtime.shutdown()
@@ -92,7 +105,7 @@ struct SeedDemo: AsyncParsableCommand {
         let runtime = try await Runtime.start(database: database, logger: logger)
         do {
             try await runtime.bootstrapAdmin()
-            try await runtime.seedDemo()
+            try await runtime.seedDemo(logger: logger)
         } catch {
             await runtime.shutdown()
             throw error
