@@ -8,6 +8,10 @@ import Testing
 /// queue is empty: every recipient must hold every letter exactly once.
 @Suite struct WorkerCrashTests {
     @Test func tenThousandDeliveriesSurviveKilledWorkers() async throws {
+        try await HeavyTests.oneAtATime { try await soak() }
+    }
+
+    func soak() async throws {
         let pool = try await TestCluster.freshDatabase(poolSize: 4)
         defer { pool.close() }
         let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

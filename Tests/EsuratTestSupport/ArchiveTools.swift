@@ -6,7 +6,7 @@ import Foundation
 public enum ArchiveTools {
     /// Runs a program; returns its exit status and its standard output and error together.
     @discardableResult
-    static func runSync(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    public static func runSync(_ executable: String, _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -28,7 +28,7 @@ public enum ArchiveTools {
     // The tools run for seconds (bagit, verify-archive, pip): waiting for them on Swift's
     // cooperative threads (two on this machine) would stall every other test running in
     // parallel, so each waits on a thread of its own.
-    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try body() }) }.start()
         }
@@ -75,6 +75,7 @@ public enum ArchiveTools {
 
     public struct ToolFailure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Validates the bag in `directory` with `bagit.py --validate`.
