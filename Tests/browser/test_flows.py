@@ -60,6 +60,11 @@ def test_a_letter_from_draft_to_completed_disposition(people):
     letter_path = page.url.split(BASE)[1].split("?")[0]
     page.get_by_role("button", name="Ajukan").click()
     expect(clerk.notice()).to_have_text("Naskah diajukan untuk diparaf.")
+    clerk.goto("/naskah-keluar?tab=diproses", screen="naskah-keluar-diproses")
+    expect(clerk.page.get_by_role("link", name=subject)).to_be_visible()
+    clerk.goto("/naskah-keluar?tab=konsep", screen="naskah-keluar-konsep")
+    clerk.goto("/klasifikasi?q=umum", screen="cari-kka")
+    expect(clerk.page.get_by_text("Umum")).not_to_have_count(0)
 
     # The first reviewer returns it: a note is required.
     kabid = people("dinkes.kabid1")
@@ -206,3 +211,8 @@ def test_the_demo_head_works_through_what_waits(people):
     head.page.locator("li.card", has_text="Disposisi Anda lewat batas waktu").first.get_by_role("link").first.click()
     expect(head.page.locator(".tree .late").first).to_be_visible()
     head.check("disposisi-lewat-batas")
+
+    # The same screens on a desktop.
+    desk = people("diskominfo.kepala", width=1280, screen="beranda")
+    desk.goto("/naskah-masuk", screen="naskah-masuk")
+    desk.goto("/disposisi?status=overdue", screen="disposisi-lewat-batas")
