@@ -34,7 +34,7 @@ extension WebUI {
             do {
                 let session = try await self.services.identity.login(username: username, password: password, request: self.requestInfo)
                 let maxAge = max(60, Int(session.expiresAt.timeIntervalSinceNow))
-                return Self.redirect(Self.safeReturn(form["kembali"]), cookies: [self.sessionCookie(session.token, maxAge: maxAge), self.preSessionCookie("; Max-Age=0")])
+                return Self.redirect(Self.safeReturn(form["kembali"]), cookies: [self.sessionCookie(session.token, maxAge: maxAge), self.preSessionCookie("", maxAge: 0)])
             } catch let error as ServiceError {
                 let message = error.kind == .rateLimited
                     ? "Terlalu banyak percobaan masuk. Tunggu satu menit lalu coba lagi."

@@ -159,8 +159,10 @@ public final class WebUI: Sendable {
         "\(Self.sessionCookie)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)" + (configuration.secureCookies ? "; Secure" : "")
     }
 
-    func preSessionCookie(_ value: String) -> String {
-        "\(Self.preSessionCookie)=\(value); Path=/masuk; HttpOnly; SameSite=Strict; Max-Age=3600" + (configuration.secureCookies ? "; Secure" : "")
+    /// The login form's own CSRF secret, for the hour a login page stays open; spent (expired)
+    /// once the login succeeds.
+    func preSessionCookie(_ value: String, maxAge: Int = 3600) -> String {
+        "\(Self.preSessionCookie)=\(value); Path=/masuk; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)" + (configuration.secureCookies ? "; Secure" : "")
     }
 
     // MARK: Handlers

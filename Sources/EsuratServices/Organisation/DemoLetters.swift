@@ -119,9 +119,12 @@ public enum DemoLetters {
             .init(toPositionIDs: [try await position("diskominfo.kabid1"), try await position("diskominfo.kabid2")],
                   instructions: ["tindak_lanjuti", "koordinasikan"], note: "Segera himpun data aplikasi dari semua OPD.", dueDate: nil),
             caller: head, request: local)
-        _ = try await dispositions.forward(
-            root.id, .init(toPositionIDs: [try await position("diskominfo.staf")], instructions: ["proses_lanjut"], note: "Siapkan rekap dalam format tabel.", dueDate: nil),
-            caller: try await who("diskominfo.kabid2"), request: local)
+        // A demo loaded by an older esurat has its staff account without a position: no forward then.
+        if let staff = try? await position("diskominfo.staf") {
+            _ = try await dispositions.forward(
+                root.id, .init(toPositionIDs: [staff], instructions: ["proses_lanjut"], note: "Siapkan rekap dalam format tabel.", dueDate: nil),
+                caller: try await who("diskominfo.kabid2"), request: local)
+        }
         // Registered and disposed with a due date that has passed: the overdue branch.
         let meetingEntry = try await entry(meeting)
         _ = try await inbox.register(meetingEntry, caller: clerk, request: local)
