@@ -250,13 +250,13 @@ extension WebUI {
         return "Peristiwa sistem"
     }
 
-    func unitOptions(_ session: Session, selected: String?) async throws -> [[String: Any]] {
-        try await units(session).map { ["value": $0.id.lowercasedString, "label": "\($0.name) (\($0.code))", "selected": $0.id.lowercasedString == selected] as [String: Any] }
+    func unitOptions(_ units: [UnitRecord], selected: String?) -> [[String: Any]] {
+        units.map { ["value": $0.id.lowercasedString, "label": "\($0.name) (\($0.code))", "selected": $0.id.lowercasedString == selected] as [String: Any] }
     }
 
     func archivePage(session: Session, form: FormData?, errors: [String: String], status: HTTPResponse.Status = .ok) async throws -> Response {
         render("archive", title: "Ekspor Arsip", session: session, status: status, [
-            "units": try await unitOptions(session, selected: form?["unit"]), "errors": errors,
+            "units": unitOptions(try await units(session), selected: form?["unit"]), "errors": errors,
             "from": form?["dari"] ?? Indonesian.isoDay(offset: -30, in: configuration.timeZone), "to": form?["sampai"] ?? Indonesian.isoDay(offset: 0, in: configuration.timeZone),
             "classification": form?["klasifikasi"] ?? "",
         ])
@@ -301,7 +301,7 @@ extension WebUI {
         let titles = Dictionary(positions.map { ($0.position.id, $0.position.title) }, uniquingKeysWith: { a, _ in a })
         return render("admin-positions", title: "Jabatan", session: session, status: status, [
             "tabs": adminTabs("jabatan"), "notice": notice as Any, "errors": errors, "unit": chosen.lowercasedString,
-            "units": try await unitOptions(session, selected: chosen.lowercasedString),
+            "units": unitOptions(try await units(session), selected: chosen.lowercasedString),
             "positions": positions.map { ["title": $0.position.title, "holder": $0.label, "head": $0.position.isHead,
                                           "superior": $0.position.superiorID.flatMap { titles[$0] } as Any] as [String: Any] },
             "superiors": positions.map { ["value": $0.position.id.lowercasedString, "label": $0.position.title, "selected": $0.position.id.lowercasedString == form?["atasan"]] as [String: Any] },
@@ -310,29 +310,17 @@ extension WebUI {
     }
 
     func usersPage(session: Session, form: FormData?, errors: [String: String], notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        var users: [UserRecord] = []
-        var cursor: String?
-        repeat {
-            let page = try await services.organisation.listUsers(actor: session.caller.actor, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            users += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let users = try await users(session)
         let allUnits = try await units(session)
         let units = Dictionary(allUnits.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let codes = Dictionary(allUnits.map { ($0.id, $0.code) }, uniquingKeysWith: { a, _ in a })
         let chosenRoles = Set(form?.all("peran") ?? [])
-        var vacant: [PositionRecord] = []
-        cursor = nil
-        repeat {
-            let page = try await services.organisation.listPositions(actor: session.caller.actor, unitID: nil, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            vacant += page.items.filter { $0.holderID == nil }
-            cursor = page.nextCursor
-        } while cursor != nil
+        let vacant = try await allPositions(session, unitID: nil).filter { $0.holderID == nil }
         return render("admin-users", title: "Pengguna", session: session, status: status, [
             "tabs": adminTabs("pengguna"), "notice": notice as Any, "errors": errors,
             "users": users.map { ["username": $0.username, "name": $0.fullName, "nip": $0.nip as Any, "unit": units[$0.unitID] ?? "",
                                   "roles": $0.roles.map(Indonesian.role).joined(separator: ", "), "active": $0.active] as [String: Any] },
-            "units": try await unitOptions(session, selected: form?["unit"]),
+            "units": unitOptions(allUnits, selected: form?["unit"]),
             "roles": Role.allCases.map { ["value": $0.rawValue, "label": Indonesian.role($0), "checked": chosenRoles.contains($0.rawValue)] as [String: Any] },
             "username": form?["username"] ?? "", "name": form?["nama"] ?? "", "nip": form?["nip"] ?? "",
             "vacant": vacant.map { ["value": $0.id.lowercasedString, "label": "\($0.title) (\(codes[$0.unitID] ?? ""))", "selected": $0.id.lowercasedString == form?["jabatan"]] as [String: Any] }
@@ -342,20 +330,8 @@ extension WebUI {
 
     func delegationsPage(session: Session, form: FormData?, errors: [String: String], notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let delegations = try await services.organisation.listDelegations(actor: session.caller.actor, positionID: nil, page: try PageRequest(limit: PageRequest.maxLimit, cursor: nil)).items
-        var users: [UserRecord] = []
-        var cursor: String?
-        repeat {
-            let page = try await services.organisation.listUsers(actor: session.caller.actor, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            users += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
-        var positions: [PositionRecord] = []
-        cursor = nil
-        repeat {
-            let page = try await services.organisation.listPositions(actor: session.caller.actor, unitID: nil, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            positions += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let users = try await users(session)
+        let positions = try await allPositions(session, unitID: nil)
         let names = Dictionary(users.map { ($0.id, $0.fullName) }, uniquingKeysWith: { a, _ in a })
         let units = Dictionary(try await units(session).map { ($0.id, $0.code) }, uniquingKeysWith: { a, _ in a })
         let titles = Dictionary(positions.map { ($0.id, "\($0.title) (\(units[$0.unitID] ?? ""))") }, uniquingKeysWith: { a, _ in a })
@@ -376,7 +352,8 @@ extension WebUI {
 
     func workflowsPage(session: Session, form: FormData?, errors: [String: String], notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let definitions = try await workflows.list()
-        let units = Dictionary(try await units(session).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let allUnits = try await units(session)
+        let units = Dictionary(allUnits.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         func stepText(_ step: WorkflowStep) -> String {
             let who = switch step.actor {
             case .superiorOfDrafter: "atasan konseptor"
@@ -392,7 +369,7 @@ extension WebUI {
                                             "unit": $0.unitID.flatMap { units[$0] } ?? "Semua unit",
                                             "steps": $0.definition.steps.map { ["text": stepText($0)] }] as [String: Any] },
             "types": LetterType.allCases.map { ["value": $0.rawValue, "label": $0.title, "selected": $0.rawValue == form?["jenis"]] as [String: Any] },
-            "units": try await unitOptions(session, selected: form?["unit"]),
+            "units": unitOptions(allUnits, selected: form?["unit"]),
             "name": form?["nama"] ?? "",
             "steps": (1...4).map { index -> [String: Any] in
                 let kind = form?["langkah\(index)"] ?? (index == 1 ? "paraf" : (index == 2 ? "tandatangan" : "tidak"))

@@ -152,9 +152,8 @@ extension WebUI {
         ]
     }
 
-    /// Positions strictly below `position` in its unit, for the disposition pickers.
-    func subordinates(of position: UUID, unitID: UUID, session: Session) async throws -> [(position: PositionRecord, label: String)] {
-        let all = try await positions(of: unitID, session: session)
+    /// The positions of `all` (one unit's) strictly below `position`, for the disposition pickers.
+    static func subordinates(of position: UUID, in all: [(position: PositionRecord, label: String)]) -> [(position: PositionRecord, label: String)] {
         var below: Set<UUID> = []
         var frontier: Set<UUID> = [position]
         while !frontier.isEmpty {
@@ -207,8 +206,10 @@ extension WebUI {
         let view = try await inbox.view(id, caller: session.caller)
         let entry = view.entry
         let nodes = try await dispositions.visible(entry: id, caller: session.caller)
+        let instructions = try await dispositions.instructions()
         let unitID = session.caller.user.unitID
-        let headPosition = try await positions(of: unitID, session: session).first { $0.position.isHead }?.position
+        let unitPositions = try await positions(of: unitID, session: session)
+        let headPosition = unitPositions.first { $0.position.isHead }?.position
         // The head of the receiving unit, held or as Plt./Plh., writes the dispositions.
         let actingHead = session.caller.actor.positions.first { position in headPosition.map { $0.id == position.positionID } ?? false }
         var data: [String: Any] = [
@@ -217,23 +218,22 @@ extension WebUI {
                 ["id": $0.id.lowercasedString, "filename": $0.filename, "size": Self.size($0.size), "entryId": id.lowercasedString] as [String: Any]
             },
             "canRegister": entry.state == "new" && (session.caller.actor.roles.contains(.clerk) || actingHead != nil),
-            "tree": try await tree(nodes, session: session),
+            "tree": try await tree(nodes, session: session, labels: Self.labels(instructions)),
             "hasTree": !nodes.isEmpty,
         ]
         if let actingHead, entry.state == "registered" || entry.state == "new" {
-            let below = try await subordinates(of: actingHead.positionID, unitID: unitID, session: session)
-            data["dispose"] = orderForm("disposisi", positions: below, instructions: try await dispositions.instructions(), form: form, errors: errors, urgency: entry.urgency)
+            let below = Self.subordinates(of: actingHead.positionID, in: unitPositions)
+            data["dispose"] = orderForm("disposisi", positions: below, instructions: instructions, form: form, errors: errors, urgency: entry.urgency)
         }
         return render("entry", title: entry.subject, session: session, status: status, data)
     }
 
     /// A tree of dispositions as nested rows: who sent what to whom, their states and times.
-    func tree(_ nodes: [DispositionService.Node], session: Session) async throws -> [[String: Any]] {
+    func tree(_ nodes: [DispositionService.Node], session: Session, labels: [String: String]) async throws -> [[String: Any]] {
         var titles: [UUID: String] = [:]
         for positionID in Set(nodes.flatMap { [$0.fromPositionID] + $0.recipients.map(\.positionID) }) {
             titles[positionID] = (try? await services.organisation.position(positionID, actor: session.caller.actor))?.title ?? "Jabatan"
         }
-        let labels = try await instructionLabels()
         let mine = Set(session.caller.actor.positions.map(\.positionID))
         let byParent = Dictionary(grouping: nodes, by: \.parentID)
         let ids = Set(nodes.map(\.id))
@@ -262,7 +262,11 @@ extension WebUI {
 
     /// The labels of the managed instruction list, by code.
     func instructionLabels() async throws -> [String: String] {
-        Dictionary(try await dispositions.instructions().map { ($0.code, $0.title) }, uniquingKeysWith: { a, _ in a })
+        Self.labels(try await dispositions.instructions())
+    }
+
+    static func labels(_ instructions: [DispositionService.Instruction]) -> [String: String] {
+        Dictionary(instructions.map { ($0.code, $0.title) }, uniquingKeysWith: { a, _ in a })
     }
 
     func dispositionSummary(_ node: DispositionService.Node, session: Session, labels: [String: String]) async throws -> [String: Any] {
@@ -281,21 +285,22 @@ extension WebUI {
     func dispositionPage(_ node: DispositionService.Node, session: Session, notice: String?, form: FormData? = nil, errors: [String: String] = [:],
                          status: HTTPResponse.Status = .ok) async throws -> Response {
         let view = try await inbox.view(node.inboxEntryID, caller: session.caller)
+        let instructions = try await dispositions.instructions()
         let mine = session.caller.actor.positions.first { position in node.recipients.contains { $0.positionID == position.positionID } }
         let myRecipient = node.recipients.first { $0.positionID == mine?.positionID }
         let open = myRecipient.map { $0.state != "selesai" } ?? false
         var data: [String: Any] = [
-            "disposition": try await dispositionSummary(node, session: session, labels: try await instructionLabels()), "note": node.note as Any,
+            "disposition": try await dispositionSummary(node, session: session, labels: Self.labels(instructions)), "note": node.note as Any,
             "entry": entrySummary(view.entry), "document": Self.documentFields(view.document), "notice": notice as Any,
             "attachments": view.attachments.map {
                 ["id": $0.id.lowercasedString, "filename": $0.filename, "size": Self.size($0.size), "entryId": view.entry.id.lowercasedString] as [String: Any]
             },
             "open": open, "report": myRecipient?.report as Any, "reportText": form?["laporan"] ?? "", "errors": errors,
-            "tree": try await tree(try await dispositions.visible(entry: node.inboxEntryID, caller: session.caller), session: session),
+            "tree": try await tree(try await dispositions.visible(entry: node.inboxEntryID, caller: session.caller), session: session, labels: Self.labels(instructions)),
         ]
         if open, let mine {
-            let below = try await subordinates(of: mine.positionID, unitID: mine.unitID, session: session)
-            if !below.isEmpty { data["forward"] = orderForm("teruskan", positions: below, instructions: try await dispositions.instructions(), form: form, errors: errors, urgency: view.entry.urgency) }
+            let below = Self.subordinates(of: mine.positionID, in: try await positions(of: mine.unitID, session: session))
+            if !below.isEmpty { data["forward"] = orderForm("teruskan", positions: below, instructions: instructions, form: form, errors: errors, urgency: view.entry.urgency) }
         }
         return render("disposition", title: "Disposisi", session: session, status: status, data)
     }

@@ -205,34 +205,37 @@ extension WebUI {
         ]
     }
 
-    /// Unit names by id, for recipients and pickers.
-    func units(_ session: Session) async throws -> [UnitRecord] {
-        var all: [UnitRecord] = []
+    /// Every item of a paged service list, a page of the largest size at a time.
+    func everyPage<Item: Sendable>(_ fetch: (PageRequest) async throws -> Page<Item>) async throws -> [Item] {
+        var all: [Item] = []
         var cursor: String?
         repeat {
-            let page = try await services.organisation.listUnits(actor: session.caller.actor, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
+            let page = try await fetch(try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
             all += page.items
             cursor = page.nextCursor
         } while cursor != nil
         return all
     }
 
+    /// Every unit, for recipients and pickers.
+    func units(_ session: Session) async throws -> [UnitRecord] {
+        try await everyPage { try await services.organisation.listUnits(actor: session.caller.actor, page: $0) }
+    }
+
+    /// Every position, of one unit or (nil) of all.
+    func allPositions(_ session: Session, unitID: UUID?) async throws -> [PositionRecord] {
+        try await everyPage { try await services.organisation.listPositions(actor: session.caller.actor, unitID: unitID, page: $0) }
+    }
+
+    /// Every user account the caller may list.
+    func users(_ session: Session) async throws -> [UserRecord] {
+        try await everyPage { try await services.organisation.listUsers(actor: session.caller.actor, page: $0) }
+    }
+
     /// Positions of a unit with their holders' names ("Sekretaris — Siti Nur'aini").
     func positions(of unitID: UUID, session: Session) async throws -> [(position: PositionRecord, label: String)] {
-        var positions: [PositionRecord] = []
-        var cursor: String?
-        repeat {
-            let page = try await services.organisation.listPositions(actor: session.caller.actor, unitID: unitID, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            positions += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
-        var names: [UUID: String] = [:]
-        cursor = nil
-        repeat {
-            let page = try await services.organisation.listUsers(actor: session.caller.actor, page: try PageRequest(limit: PageRequest.maxLimit, cursor: cursor))
-            for user in page.items { names[user.id] = user.fullName }
-            cursor = page.nextCursor
-        } while cursor != nil
+        let positions = try await allPositions(session, unitID: unitID)
+        let names = Dictionary(try await users(session).map { ($0.id, $0.fullName) }, uniquingKeysWith: { a, _ in a })
         // Head first, then by title, so the pickers read like the organisation chart.
         return positions.sorted { ($0.isHead ? 0 : 1, $0.title) < ($1.isHead ? 0 : 1, $1.title) }.map { position in
             (position, position.holderID.flatMap { names[$0] }.map { "\(position.title) — \($0)" } ?? "\(position.title) (kosong)")
