@@ -41,6 +41,17 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Only EsuratRender imports these two.
+        .systemLibrary(
+            name: "CPangoCairo",
+            pkgConfig: "pangocairo",
+            providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         .target(
             name: "EsuratPostgres",
             dependencies: [
@@ -63,11 +74,24 @@ let package = Package(
             name: "EsuratDomain",
             swiftSettings: strict
         ),
+        // The letter as a naskah dinas PDF: pure (document and template in, PDF bytes out).
+        .target(
+            name: "EsuratRender",
+            dependencies: ["EsuratDomain", "CPangoCairo", "CQREncode"],
+            swiftSettings: strict
+        ),
+        // PAdES: signs a PDF by incremental update (signature, DSS, document time-stamps) and
+        // reads the signatures of a PDF back for verification.
+        .target(
+            name: "EsuratPAdES",
+            dependencies: ["EsuratSigning"],
+            swiftSettings: strict
+        ),
         // SQL repositories and the services that run one use case in one transaction.
         .target(
             name: "EsuratServices",
             dependencies: [
-                "EsuratDomain", "EsuratPostgres", "EsuratSigning",
+                "EsuratDomain", "EsuratPostgres", "EsuratSigning", "EsuratRender", "EsuratPAdES",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,6 +161,11 @@ let package = Package(
         .testTarget(
             name: "EsuratDomainTests",
             dependencies: ["EsuratDomain"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EsuratRenderTests",
+            dependencies: ["EsuratRender", "EsuratPAdES", "EsuratDomain", "EsuratSigning", "EsuratTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -63,13 +63,16 @@ struct CMSSignedDataTemplate {
     }
 
     /// The DER ContentInfo of a detached signature over content whose SHA-256 is `digest`.
-    func sign(digest: [UInt8], at time: Date, timestamp: (([UInt8]) throws -> [UInt8])?) throws -> [UInt8] {
-        let attributes = DER.set([
+    /// `signingTime: false` leaves the signing-time attribute out, as PAdES requires (the time
+    /// is the PDF's /M and the time-stamp's).
+    func sign(digest: [UInt8], at time: Date, signingTime: Bool = true, timestamp: (([UInt8]) throws -> [UInt8])?) throws -> [UInt8] {
+        var attributeList = [
             DER.sequence(oids.contentType, DER.set([oids.data])),
-            DER.sequence(oids.signingTime, DER.set([DER.time(time)])),
             DER.sequence(oids.messageDigest, DER.set([DER.tlv(0x04, digest)])),
             signingCertificateAttribute,
-        ])
+        ]
+        if signingTime { attributeList.append(DER.sequence(oids.signingTime, DER.set([DER.time(time)]))) }
+        let attributes = DER.set(attributeList)
         // What is signed is the attributes' DER as a SET (tag 0x31); in the SignerInfo the same
         // contents carry the tag [0] IMPLICIT.
         let signature = try ecdsaSHA256(attributes)

@@ -62,6 +62,21 @@ public struct CMSSigner: Sendable {
         }
     }
 
+    /// A PAdES-baseline CMS over content whose SHA-256 is `digest` (the PDF's ByteRange):
+    /// content-type, message-digest and ESS signing-certificate-v2 signed, **no**
+    /// signing-time (ETSI EN 319 142-1 forbids it; OpenSSL's CMS_sign always adds one, hence
+    /// the DER template), the chain embedded, and with a TSA the signature time-stamp (B-T).
+    public func signPAdES(digest: [UInt8], at now: Date = Date()) throws -> [UInt8] {
+        if now < certificate.notBefore { throw Refusal.certificateNotYetValid(certificate.notBefore) }
+        if now > certificate.notAfter { throw Refusal.certificateExpired(certificate.notAfter) }
+        guard keyMatchesCertificate else { throw Refusal.keyDoesNotMatchCertificate }
+        guard let template else { throw OpenSSLError(operation: "PAdES", queue: ["PAdES signing needs an EC key"]) }
+        ERR_clear_error()
+        return try template.sign(
+            digest: digest, at: now, signingTime: false,
+            timestamp: timestampAuthority.map { authority in { try authority.token(forSHA256: $0) } })
+    }
+
     /// The detached signature over `content`, DER.
     public func sign(_ content: [UInt8], at now: Date = Date()) throws -> [UInt8] {
         if now < certificate.notBefore { throw Refusal.certificateNotYetValid(certificate.notBefore) }

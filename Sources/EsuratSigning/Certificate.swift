@@ -70,6 +70,8 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// The subject's commonName.
     public var commonName: String? { Self.entry(X509_get_subject_name(pointer), NID_commonName) }
+    /// The issuer's commonName and organisation, as the letter's footer names the CA.
+    public var issuerCommonName: String? { Self.entry(X509_get_issuer_name(pointer), NID_commonName) }
     /// The subject's serialNumber attribute: the signer's NIP.
     public var subjectSerialNumber: String? { Self.entry(X509_get_subject_name(pointer), NID_serialNumber) }
 

@@ -221,6 +221,12 @@ public struct SignatureVerifier: Sendable {
         return (0..<COpenSSL_sk_X509_num(stack)).compactMap { COpenSSL_sk_X509_value(stack, $0).map { Certificate(retaining: $0) } }
     }
 
+    /// Verifies an RFC 3161 document time-stamp (PAdES /DocTimeStamp) over `content`, the
+    /// bytes its ByteRange covers.
+    public func verifyDocumentTimestamp(token: [UInt8], content: [UInt8]) -> (timestamp: VerificationReport.Timestamp?, detail: String) {
+        verifyTimestamp(token: token, imprintOf: content)
+    }
+
     /// Verifies a time-stamp token over the SHA-256 of `value` against the trust store.
     func verifyTimestamp(token: [UInt8], imprintOf value: [UInt8]) -> (timestamp: VerificationReport.Timestamp?, detail: String) {
         ERR_clear_error()

@@ -6,7 +6,7 @@ import Foundation
 /// roles), Indonesian dates, and the services' English field errors said in Indonesian.
 /// Kept in one place so a page never shows an English word a service chose.
 enum Indonesian {
-    static let months = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]
+    static let months = CalendarDay.indonesianMonths
 
     static func calendar(_ timeZone: TimeZone) -> Calendar {
         var calendar = Calendar(identifier: .gregorian)

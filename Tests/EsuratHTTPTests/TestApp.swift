@@ -38,9 +38,13 @@ struct TestApp {
         try await pki.start()
         let services = HTTPServices(
             pool: pool, metrics: PrometheusCollectorRegistry(), identity: identity, organisation: organisation, pki: pki,
-            letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: try UnlockedKeyCache(lifetime: .seconds(600))), blocking: blocking)
+            letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: try UnlockedKeyCache(lifetime: .seconds(600)),
+                                   printer: try printer.get()), blocking: blocking)
         return TestApp(pool: pool, identity: identity, organisation: organisation, pki: pki, services: services, logs: LogCapture())
     }
+
+    /// Loading the fonts once is enough for every test.
+    static let printer = Result { try LetterPrinter(publicURL: "https://esurat.uji.go.id") }
 
     static var schemaDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -15,6 +15,8 @@ extension LetterService {
         check.check(!passphrase.isEmpty && passphrase.count <= 1024, "passphrase", "is required")
         try check.throwIfInvalid()
         let tsa = try pki.timestampAuthority()
+        // The CRL the PDF's DSS carries, read before any lock is taken.
+        let crl = try await pki.currentCRL()
         try await pool.withTransaction { tx in
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(.sign, to: state, by: Self.workflowActor(caller), at: Date()))
@@ -36,14 +38,19 @@ extension LetterService {
                 PostgresStatement(
                     """
                     SELECT l.type, l.subject, l.classification_code, l.security_level, l.urgency, l.body, l.unit_id,
-                           u.code AS unit_code, u.name AS unit_name, u.number_template
+                           u.code AS unit_code, u.name AS unit_name, u.number_template, u.letterhead_address, u.letterhead_contacts
                     FROM letters l JOIN units u ON u.id = l.unit_id WHERE l.id = $1
                     """, [id]),
-                PostgresStatement("SELECT u.full_name, u.nip, p.title FROM users u, positions p WHERE u.id = $1 AND p.id = $2", [caller.user.id, acting.positionID]),
+                PostgresStatement("SELECT u.full_name, u.nip, u.rank, p.title FROM users u, positions p WHERE u.id = $1 AND p.id = $2", [caller.user.id, acting.positionID]),
                 PostgresStatement(
                     "SELECT r.unit_id, r.role, u.code, u.name FROM letter_recipients r JOIN units u ON u.id = r.unit_id WHERE r.letter_id = $1 ORDER BY r.position",
                     [id]),
                 PostgresStatement("SELECT filename, media_type, size, sha256 FROM attachments WHERE letter_id = $1 ORDER BY created_at, id", [id]),
+                PostgresStatement(
+                    """
+                    SELECT page_size, margin_top, margin_right, margin_bottom, margin_left, font, font_size, logo_png, government, place
+                    FROM letter_template
+                    """, []),
             ])
             guard let keyRow = facts[0].first else {
                 throw ServiceError(.unprocessable, "You have no signing key yet; make one with POST /api/v1/me/signing-key.", fields: [.init("passphrase", "no signing key")])
@@ -72,6 +79,8 @@ extension LetterService {
             }
             let unitID: UUID = try letter.decode("unit_id")
             let unitCode: String = try letter.decode("unit_code")
+            let (pdfTemplate, government, place) = try LetterPrinter.template(try facts[5].single())
+            let unitName: String = try letter.decode("unit_name")
             let jakarta = TimeZone(identifier: "Asia/Jakarta") ?? .gmt
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = jakarta
@@ -99,12 +108,16 @@ extension LetterService {
                 letterID: id, number: number, date: CalendarDay(year: year, month: month, day: day)!,
                 type: LetterType(rawValue: try letter.decode("type")) ?? .suratDinas, subject: try letter.decode("subject"),
                 classification: classification, securityLevel: security, urgency: Urgency(rawValue: try letter.decode("urgency")) ?? .biasa,
-                sender: .init(id: unitID, code: unitCode, name: try letter.decode("unit_name")),
+                sender: .init(id: unitID, code: unitCode, name: unitName),
                 signer: .init(name: try signerRow.decode("full_name"), nip: try signerRow.decode("nip", as: String?.self) ?? "",
-                              positionTitle: try signerRow.decode("title"), capacity: capacity, positionID: acting.positionID, userID: caller.user.id),
+                              positionTitle: try signerRow.decode("title"), rank: try signerRow.decode("rank", as: String?.self),
+                              capacity: capacity, positionID: acting.positionID, userID: caller.user.id),
                 recipients: try recipients.filter { try $0.decode("role", as: String.self) == "to" }.map(reference),
                 copies: try recipients.filter { try $0.decode("role", as: String.self) == "cc" }.map(reference),
-                body: try letter.decode("body"), attachments: attachments)
+                body: try letter.decode("body"), attachments: attachments,
+                letterhead: .init(
+                    government: government, unit: unitName, address: try letter.decode("letterhead_address"),
+                    contacts: try letter.decode("letterhead_contacts"), place: place))
             let bytes = try document.canonicalBytes()
             // One outbox delivery per recipient (ids made here), each with its signed
             // SubmissionAcceptance evidence: signed in the same trip to the blocking pool as the
@@ -117,18 +130,28 @@ extension LetterService {
                     recipientUnitID: $0.unitID, attempt: 0)
             }
             let evidenceSigner = try self.pki.evidenceSigner()
-            let (signed, evidence) = try await self.blocking.run { () -> (Result<[UInt8], CMSSigner.Refusal>, Evidence.SignedRecords) in
-                let signed: Result<[UInt8], CMSSigner.Refusal>
+            let material = try self.pki.validationMaterial(signer: certificate, crl: crl)
+            let printer = self.printer
+            // The CAdES signature, the evidence, and the PDF rendered from the signed document
+            // and signed PAdES B-LTA with the same key: one trip to the blocking pool.
+            let (signed, evidence) = try await self.blocking.run {
+                () -> (Result<(cades: [UInt8], pdf: [UInt8]), CMSSigner.Refusal>, Evidence.SignedRecords) in
+                let signed: Result<(cades: [UInt8], pdf: [UInt8]), CMSSigner.Refusal>
                 do {
-                    signed = .success(try CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa).sign(bytes, at: now))
+                    let signer = CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa)
+                    let cades = try signer.sign(bytes, at: now)
+                    let pdf = try printer.signedPDF(
+                        document: document, bytes: bytes, cades: cades, template: pdfTemplate, signer: signer, material: material,
+                        timestampAuthority: tsa, at: now)
+                    signed = .success((cades, pdf))
                 } catch let refusal as CMSSigner.Refusal {
                     signed = .failure(refusal)
                 }
                 return (signed, try Evidence.sign(.submissionAcceptance, for: subjects, signer: evidenceSigner, at: now))
             }
-            let signature: [UInt8]
+            let signature: [UInt8], pdf: [UInt8]
             switch signed {
-            case .success(let bytes): signature = bytes
+            case .success(let made): (signature, pdf) = made
             case .failure(let refusal):
                 throw ServiceError(.unprocessable, "\(refusal)", fields: [.init("passphrase", "the signing certificate cannot sign")])
             }
@@ -147,6 +170,9 @@ extension LetterService {
                     """,
                     [id, PostgresBytes(bytes), PostgresBytes(signature), certificate.serialHex, caller.user.id, acting.positionID, capacity.rawValue, now]),
             ]
+            writes.append(PostgresStatement(
+                "INSERT INTO letter_pdfs (letter_id, version, pdf, sha256, timestamp_valid_until) VALUES ($1, 1, $2, $3, $4)",
+                [id, PostgresBytes(pdf), Digest.hex(try Digest.sha256(pdf)), tsa.certificate.notAfter]))
             writes += deliveries.map {
                 PostgresStatement("INSERT INTO deliveries (id, letter_id, recipient_unit_id, role) VALUES ($1, $2, $3, $4)", [$0.id, id, $0.unitID, $0.role])
             }

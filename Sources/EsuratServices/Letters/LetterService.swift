@@ -12,10 +12,13 @@ public final class LetterService: Sendable {
     let pki: PKIService
     let blocking: BlockingWork
     let keyCache: UnlockedKeyCache?
+    let printer: LetterPrinter
 
     /// `keyCache` keeps signers' keys unlocked for a while after their passphrase opened
     /// them (see ``UnlockedKeyCache``); nil unlocks the key for every signature.
-    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork, keyCache: UnlockedKeyCache? = nil) {
+    /// `printer` makes the PDF every signature produces.
+    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork, keyCache: UnlockedKeyCache? = nil, printer: LetterPrinter) {
+        self.printer = printer
         self.pool = pool
         self.pki = pki
         self.blocking = blocking

@@ -206,7 +206,10 @@ public final class OrganisationService: Sendable {
         public var roles: [Role]
         public var unitID: UUID
         public var positionID: UUID?
-        public init(username: String, fullName: String, nip: String?, password: String, roles: [Role], unitID: UUID, positionID: UUID?) {
+        /// Pangkat/golongan, printed under the name on letters the user signs.
+        public var rank: String?
+        public init(username: String, fullName: String, nip: String?, password: String, roles: [Role], unitID: UUID, positionID: UUID?, rank: String? = nil) {
+            self.rank = rank
             self.username = username
             self.fullName = fullName
             self.nip = nip
@@ -239,6 +242,8 @@ public final class OrganisationService: Sendable {
         check.check(username.range(of: #"^[a-z0-9][a-z0-9._\-]{1,63}$"#, options: .regularExpression) != nil, "username",
                     "must be 2–64 lower-case letters, digits, dots, hyphens or underscores")
         check.text(fullName, "fullName", length: 1...200)
+        let rank = input.rank?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        if let rank { check.text(rank, "rank", length: 1...100) }
         check.check(!input.roles.isEmpty, "roles", "must name at least one role")
         check.check(input.password.count >= PasswordHasher.minimumLength, "password", "must be at least \(PasswordHasher.minimumLength) characters")
         check.check(input.password.count <= 1024, "password", "must be at most 1024 characters")
@@ -263,10 +268,10 @@ public final class OrganisationService: Sendable {
             do {
                 row = try await tx.query(
                     """
-                    INSERT INTO users (username, full_name, nip, password_hash, roles, unit_id, position_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                    INSERT INTO users (username, full_name, nip, password_hash, roles, unit_id, position_id, rank)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
                     """,
-                    [username, fullName, nip?.digits, hash, roles, input.unitID, input.positionID]).single()
+                    [username, fullName, nip?.digits, hash, roles, input.unitID, input.positionID, rank]).single()
             } catch let error as PostgresError where error.isUniqueViolation {
                 switch error.constraint {
                 case "users_username_key": throw ServiceError.conflict("username", "the username \(username) is taken")

@@ -74,3 +74,8 @@ struct Validator {
         if !errors.isEmpty { throw ServiceError.validation(errors) }
     }
 }
+
+extension String {
+    /// nil for the empty string: optional text fields treat "" as not given.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -17,8 +17,11 @@ struct Runtime {
     let organisation: OrganisationService
     let pki: PKIService
     let keyCache: UnlockedKeyCache
+    let printer: LetterPrinter
 
-    static func start(database: DatabaseOptions, logger: Logger) async throws -> Runtime {
+    /// `publicURL` is the address the letters' QR codes point to (ESURAT_PUBLIC_URL, or
+    /// what `serve` listens on).
+    static func start(database: DatabaseOptions, logger: Logger, publicURL: String? = nil) async throws -> Runtime {
         let migrator = try Migrator(directory: try database.migrationsDirectory())
         let (url, embedded) = try await database.resolve(logger: logger)
         let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
@@ -35,7 +38,10 @@ struct Runtime {
                 identity: try IdentityService(pool: pool, hasher: hasher, blocking: blocking),
                 organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking),
                 pki: pki,
-                keyCache: try UnlockedKeyCache(lifetime: .seconds(signingKeyCacheSeconds())))
+                keyCache: try UnlockedKeyCache(lifetime: .seconds(signingKeyCacheSeconds())),
+                printer: try LetterPrinter(
+                    publicURL: publicURL ?? ProcessInfo.processInfo.environment["ESURAT_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+                        ?? "http://127.0.0.1:8080"))
         } catch {
             pool.close()
             try? await embedded?.stop()
@@ -43,10 +49,12 @@ struct Runtime {
         }
     }
 
+    var letters: LetterService { LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: keyCache, printer: printer) }
+
     func httpServices(metrics: PrometheusCollectorRegistry) -> HTTPServices {
         HTTPServices(
             pool: pool, metrics: metrics, identity: identity, organisation: organisation, pki: pki,
-            letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: keyCache), blocking: blocking)
+            letters: letters, blocking: blocking)
     }
 
     /// How long a signer's key stays unlocked after their passphrase opened it:
@@ -76,7 +84,7 @@ struct Runtime {
     func seedDemo(logger: Logger) async throws {
         let logins = try await DemoSeed.seed(organisation: organisation, pool: pool)
         try await DemoLetters.seed(
-            pool: pool, identity: identity, pki: pki, letters: LetterService(pool: pool, pki: pki, blocking: blocking, keyCache: keyCache),
+            pool: pool, identity: identity, pki: pki, letters: letters,
             blocking: blocking, logger: logger)
         var lines = ["Demo data loaded. Demo logins (password for all: \(DemoSeed.password)):"]
         lines += logins.map { "  \($0.username.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.role)" }

@@ -27,6 +27,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on.")
     var port: Int = 8080
 
+    @Option(name: .long, help: "The address people reach esurat at (https://esurat.<pemda>.go.id): the letters' QR codes point to its /v/ page. Default: ESURAT_PUBLIC_URL, else http://HOST:PORT.")
+    var publicURL: String?
+
     @Option(name: .long, help: "Largest JSON request body in bytes; larger ones get 413.")
     var maxBodyBytes: Int = 1 << 20
 
@@ -53,7 +56,9 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let runtime = try await Runtime.start(database: database, logger: logger)
+        let runtime = try await Runtime.start(
+            database: database, logger: logger,
+            publicURL: publicURL ?? ProcessInfo.processInfo.environment["ESURAT_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(host):\(port)")
         do {
             try await runtime.bootstrapAdmin()
             if seedDemo { try await runtime.seedDemo(logger: logger) }
