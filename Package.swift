@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "EsuratHTTP",
             dependencies: [
-                "EsuratPostgres", "EsuratServices", "EsuratDomain",
+                "EsuratPostgres", "EsuratServices", "EsuratDomain", "EsuratRender",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

@@ -1,3 +1,4 @@
+import EsuratServices
 /// The implementation of the generated `APIProtocol`: each operation forwards to the handler
 /// group of its feature.
 struct APIHandler: APIProtocol {
@@ -220,4 +221,14 @@ struct APIHandler: APIProtocol {
     func setRetentionSchedule(_ input: Operations.SetRetentionSchedule.Input) async throws -> Operations.SetRetentionSchedule.Output {
         try await audit.setRetentionSchedule(input)
     }
+
+    // Served by PDFRoutes (plain handlers): PDFs go out byte for byte.
+    func getLetterPdf(_ input: Operations.GetLetterPdf.Input) async throws -> Operations.GetLetterPdf.Output { throw Self.raw }
+    func getInboxPdf(_ input: Operations.GetInboxPdf.Input) async throws -> Operations.GetInboxPdf.Output { throw Self.raw }
+    func publicLetterCheck(_ input: Operations.PublicLetterCheck.Input) async throws -> Operations.PublicLetterCheck.Output { throw Self.raw }
+    func publicVerifyPdf(_ input: Operations.PublicVerifyPdf.Input) async throws -> Operations.PublicVerifyPdf.Output { throw Self.raw }
+    func getLetterTemplate(_ input: Operations.GetLetterTemplate.Input) async throws -> Operations.GetLetterTemplate.Output { throw Self.raw }
+    func updateLetterTemplate(_ input: Operations.UpdateLetterTemplate.Input) async throws -> Operations.UpdateLetterTemplate.Output { throw Self.raw }
+    func updateUnitLetterhead(_ input: Operations.UpdateUnitLetterhead.Input) async throws -> Operations.UpdateUnitLetterhead.Output { throw Self.raw }
+    static let raw = ServiceError(.conflict, "this operation is served by a plain route")
 }

@@ -13,7 +13,8 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/api/"), !publicPaths.contains(path), !routes.methods(for: path).isEmpty else {
+        // /api/v1/public/ is what a printed letter's QR code opens: for anyone, rate-limited.
+        guard path.hasPrefix("/api/"), !publicPaths.contains(path), !path.hasPrefix("/api/v1/public/"), !routes.methods(for: path).isEmpty else {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.count > 7,

@@ -36,6 +36,10 @@ public struct HTTPServices: Sendable {
     public var pki: PKIService
     public var letters: LetterService
     public var blocking: BlockingWork
+    /// The letters' PDFs, their public verification and the print template.
+    public var pdfs: LetterPDFService
+    /// Limits what anyone may ask without logging in (the public verification), per client.
+    public var publicLimiter: ClientRateLimiter
 
     public init(
         pool: PostgresPool, metrics: PrometheusCollectorRegistry, identity: IdentityService, organisation: OrganisationService, pki: PKIService,
@@ -48,6 +52,8 @@ public struct HTTPServices: Sendable {
         self.pki = pki
         self.letters = letters
         self.blocking = blocking
+        pdfs = LetterPDFService(pool: pool, pki: pki, blocking: blocking, letters: letters)
+        publicLimiter = ClientRateLimiter(perMinute: 30, burst: 10)
     }
 }
 
@@ -80,7 +86,10 @@ public enum HTTPServer {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestGuardMiddleware(
             routes: routes, maxJSONBytes: configuration.maxJSONBodyBytes,
-            rawBodyRoutes: [.init(method: .post, pathTemplate: "/api/v1/letters/{letterId}/attachments", maxBytes: LetterService.maxAttachmentBytes)]))
+            rawBodyRoutes: [
+                .init(method: .post, pathTemplate: "/api/v1/letters/{letterId}/attachments", maxBytes: LetterService.maxAttachmentBytes),
+                .init(method: .post, pathTemplate: "/api/v1/public/verify", maxBytes: LetterPDFService.maxUpload),
+            ]))
         router.add(middleware: AuthMiddleware(
             routes: routes, identity: services.identity,
             publicPaths: ["/api/v1/auth/login", "/api/v1/pki/ca.pem", "/api/v1/pki/crl.der", "/api/v1/pki/root-crl.der"]))
@@ -104,7 +113,8 @@ public enum HTTPServer {
         // The signed document goes out byte for byte as stored: the generated JSON body would
         // re-encode it, so this one operation of the spec is served by a plain handler.
         let letters = services.letters
-        let rawRoutes: [String: @Sendable (Request, Context) async throws -> Response] = [
+        var rawRoutes: [String: @Sendable (Request, Context) async throws -> Response] = PDFRoutes(services: services).routes
+        rawRoutes.merge([
             "GET /api/v1/letters/{letterId}/document": { request, context in
                 let id = try Wire.uuid(context.parameters.get("letterId") ?? "", field: "letterId")
                 let (document, _) = try await letters.signedDocument(id, caller: try RequestScope.caller())
@@ -151,7 +161,7 @@ public enum HTTPServer {
                 headers[.contentDisposition] = "attachment; filename=\"\(safeName)\"; filename*=UTF-8''\(record.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
             },
-        ]
+        ]) { first, _ in first }
         try handler.registerHandlers(
             on: RecordingTransport(router: router, routes: routes, rawRoutes: rawRoutes), configuration: .init(dateTranscoder: DateTimeTranscoder()))
         try registerMore(router, routes)

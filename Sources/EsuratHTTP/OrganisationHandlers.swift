@@ -83,7 +83,7 @@ struct OrganisationHandlers: Sendable {
         let user = try await organisation.createUser(
             .init(username: body.username, fullName: body.fullName, nip: body.nip, password: body.password,
                   roles: body.roles.map { Role(rawValue: $0.rawValue)! }, unitID: try Wire.uuid(body.unitId, field: "unitId"),
-                  positionID: try Wire.optionalUUID(body.positionId, field: "positionId")),
+                  positionID: try Wire.optionalUUID(body.positionId, field: "positionId"), rank: body.rank),
             actor: try RequestScope.caller().actor, request: RequestScope.info)
         return .created(.init(body: .json(Self.user(user))))
     }

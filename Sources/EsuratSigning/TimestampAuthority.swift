@@ -18,6 +18,12 @@ public final class TimestampAuthority: @unchecked Sendable {
         self.policy = policy
     }
 
+    /// The same authority sending `chain` in its tokens: a PDF's time-stamps carry the
+    /// issuing CA so a verifier can build the TSA's path from the file alone.
+    public func sendingChain(_ chain: [Certificate]) -> TimestampAuthority {
+        TimestampAuthority(certificate: certificate, key: key, chain: chain, policy: policy)
+    }
+
     /// A DER time-stamp token (a CMS SignedData over TSTInfo) for `digest`, a SHA-256 value.
     public func token(forSHA256 digest: [UInt8]) throws -> [UInt8] {
         ERR_clear_error()

@@ -58,7 +58,7 @@ import Testing
         #expect(AccessPolicy.decide(subject, .viewUser, .inUnit(ownUnit)) == .allow)
         #expect(AccessPolicy.decide(subject, .viewUser, .inUnit(otherUnit)) == (seesAll ? .allow : .notVisible))
         #expect(AccessPolicy.decide(subject, .viewUser, .ownAccount) == .allow)
-        for action in [Action.manageUnits, .managePositions, .manageUsers, .manageDelegations, .managePKI] {
+        for action in [Action.manageUnits, .managePositions, .manageUsers, .manageDelegations, .managePKI, .manageLetterTemplate] {
             if role == .admin {
                 #expect(AccessPolicy.decide(subject, action) == .allow)
             } else if case .forbidden = AccessPolicy.decide(subject, action) {

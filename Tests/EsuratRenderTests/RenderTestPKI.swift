@@ -23,7 +23,7 @@ struct RenderTestPKI {
         let tsaCertificate = try CertificateIssuer.issue(
             subject: .init(commonName: "Uji Time-Stamping Authority", organization: "Pemerintah Kabupaten Uji"), publicKeyOf: tsaKey,
             profile: .timestamping, issuer: (issuing, issuingKey), notAfter: Date().addingTimeInterval(5 * 365 * 86_400))
-        tsa = TimestampAuthority(certificate: tsaCertificate, key: tsaKey, chain: [])
+        tsa = TimestampAuthority(certificate: tsaCertificate, key: tsaKey, chain: [issuing])
     }
 
     func signer(notAfter: Date = Date().addingTimeInterval(2 * 365 * 86_400)) throws -> (PrivateKey, Certificate) {

@@ -32,6 +32,8 @@ public enum Action: Sendable, Hashable {
     case listUsers, viewUser, manageUsers
     case manageDelegations, viewDelegations
     case managePKI
+    /// How letters are printed: the installation's template and each unit's kop.
+    case manageLetterTemplate
     case readAudit
 }
 
@@ -72,7 +74,7 @@ public enum AccessPolicy {
             case .inUnit(let unit): return unit == actor.unitID ? .allow : .notVisible
             case .none: return .notVisible
             }
-        case .manageUnits, .managePositions, .manageUsers, .manageDelegations, .managePKI:
+        case .manageUnits, .managePositions, .manageUsers, .manageDelegations, .managePKI, .manageLetterTemplate:
             return actor.isAdmin ? .allow : .forbidden("This needs the admin role.")
         case .readAudit:
             return actor.isAdmin || actor.isAuditor ? .allow : .forbidden("This needs the auditor or admin role.")

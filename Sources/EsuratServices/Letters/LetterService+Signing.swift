@@ -132,6 +132,8 @@ extension LetterService {
             let evidenceSigner = try self.pki.evidenceSigner()
             let material = try self.pki.validationMaterial(signer: certificate, crl: crl)
             let printer = self.printer
+            let issuing = try self.pki.issuingCertificate()
+            let pdfTSA = tsa.sendingChain([issuing])
             // The CAdES signature, the evidence, and the PDF rendered from the signed document
             // and signed PAdES B-LTA with the same key: one trip to the blocking pool.
             let (signed, evidence) = try await self.blocking.run {
@@ -140,9 +142,12 @@ extension LetterService {
                 do {
                     let signer = CMSSigner(certificate: certificate, key: key, chain: [], timestampAuthority: tsa)
                     let cades = try signer.sign(bytes, at: now)
+                    // The PDF carries the issuing CA in its signature and time-stamps, so it
+                    // verifies on its own wherever it is forwarded.
                     let pdf = try printer.signedPDF(
-                        document: document, bytes: bytes, cades: cades, template: pdfTemplate, signer: signer, material: material,
-                        timestampAuthority: tsa, at: now)
+                        document: document, bytes: bytes, cades: cades, template: pdfTemplate,
+                        signer: CMSSigner(certificate: certificate, key: key, chain: [issuing], timestampAuthority: pdfTSA), material: material,
+                        timestampAuthority: pdfTSA, at: now)
                     signed = .success((cades, pdf))
                 } catch let refusal as CMSSigner.Refusal {
                     signed = .failure(refusal)
