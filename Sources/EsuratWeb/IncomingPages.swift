@@ -38,6 +38,10 @@ extension WebUI {
             let (record, content) = try await self.inbox.attachment(attachmentID, entry: id, caller: session.caller)
             return Self.download(content, type: record.mediaType, filename: record.filename)
         })
+        web.get("/naskah-masuk/{id}/pdf", use: page { request, _, session, _ in
+            let id = try Self.id(request)
+            return Self.download(try await self.services.pdfs.pdf(entry: id, caller: session.caller), type: "application/pdf", filename: "naskah-masuk-\(id.lowercasedString).pdf")
+        })
         web.get("/naskah-masuk/{id}/dokumen", use: page { request, _, session, _ in
             let view = try await self.inbox.view(try Self.id(request), caller: session.caller)
             return Self.download(view.document, type: "application/json", filename: "naskah-\(view.entry.letterID.lowercasedString).json")

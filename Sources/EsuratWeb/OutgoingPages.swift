@@ -124,6 +124,10 @@ extension WebUI {
             let (record, content) = try await self.services.letters.attachment(attachmentID, of: id, caller: session.caller)
             return Self.download(content, type: record.mediaType, filename: record.filename)
         })
+        web.get("/naskah/{id}/pdf", use: page { request, _, session, _ in
+            let id = try Self.id(request)
+            return Self.download(try await self.services.pdfs.pdf(id, caller: session.caller), type: "application/pdf", filename: "naskah-\(id.lowercasedString).pdf")
+        })
         web.get("/naskah/{id}/dokumen", use: page { request, _, session, _ in
             let id = try Self.id(request)
             let (document, _) = try await self.services.letters.signedDocument(id, caller: session.caller)

@@ -80,6 +80,7 @@ public final class WebUI: Sendable {
         registerOutgoing(on: web)
         registerIncoming(on: web)
         registerAdministration(on: web)
+        registerPublicVerification(on: web)
         // Any other path a browser asks for gets a page, not JSON; API paths keep their
         // problem+json 404 and 405 from the edge middleware.
         web.get("**") { request, _ -> Response in

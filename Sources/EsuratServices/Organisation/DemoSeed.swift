@@ -53,7 +53,11 @@ public enum DemoSeed {
     /// Loads the demo; does nothing when it is there already. Returns a few logins to show.
     @discardableResult
     public static func seed(organisation: OrganisationService, pool: PostgresPool) async throws -> [Login] {
-        if try await isSeeded(pool: pool) { return sampleLogins }
+        if try await isSeeded(pool: pool) {
+            try await printSettings(pool)
+            return sampleLogins
+        }
+
         let root: UUID = try await pool.query("SELECT id FROM units WHERE code = 'PEMDA'").single().decode("id")
         var serial = 0
         for (index, (code, name, kind)) in units.enumerated() {
@@ -96,7 +100,33 @@ public enum DemoSeed {
         _ = try await organisation.insertUser(
             .init(username: "auditor", fullName: "Auditor Inspektorat", nip: nil, password: password, roles: [.auditor], unitID: inspektorat, positionID: nil),
             createdBy: nil, request: .local)
+        try await printSettings(pool)
         return sampleLogins
+    }
+
+    /// How the demo prints letters: a kop for every unit and the officials' ranks. Only
+    /// where nothing is set yet, so an admin's own settings stay.
+    static func printSettings(_ pool: PostgresPool) async throws {
+        try await pool.withTransaction { tx in
+            try await tx.query("UPDATE letter_template SET government = 'Pemerintah Kabupaten Bangkalan', place = 'Bangkalan' WHERE government = ''")
+            try await tx.query(
+                """
+                UPDATE units SET letterhead_address = 'Jalan Soekarno-Hatta Nomor ' || (10 + n) || ', Bangkalan, Jawa Timur 69116',
+                       letterhead_contacts = 'Telepon (031) 30950' || lpad(n::text, 2, '0') || ', Laman ' || lower(code) || '.bangkalankab.go.id, Pos-el ' || lower(code) || '@bangkalankab.go.id'
+                FROM (SELECT id AS unit, row_number() OVER (ORDER BY code) AS n FROM units) numbered
+                WHERE units.id = numbered.unit AND letterhead_address = '' AND kind <> 'pemda'
+                """)
+            try await tx.query(
+                """
+                UPDATE users SET rank = CASE
+                    WHEN username LIKE '%.kepala' THEN 'Pembina Utama Muda (IV/c)'
+                    WHEN username LIKE '%.sekretaris' THEN 'Pembina (IV/a)'
+                    WHEN username LIKE '%.kabid%' THEN 'Penata Tingkat I (III/d)'
+                    WHEN username LIKE '%.tu' THEN 'Penata (III/c)'
+                    END
+                WHERE rank IS NULL AND username LIKE '%.%' AND username NOT LIKE '%.staf'
+                """)
+        }
     }
 
     public static let sampleLogins: [Login] = [
