@@ -148,7 +148,7 @@ func wibDay(offset: Int) -> String {
         #expect(ts.status == 0 && ts.output.contains("Verification: OK"), "\(ts.output)")
         // The letter directory holds what the issue asks for.
         let files = try FileManager.default.contentsOfDirectory(atPath: first)
-        #expect(Set(["letter.json", "document.json", "document.p7s", "history.jsonl", "deliveries.json", "dispositions.json", "attachments", "evidence"]).isSubset(of: Set(files)))
+        #expect(Set(["letter.json", "document.json", "document.p7s", "document.pdf", "history.jsonl", "deliveries.json", "dispositions.json", "attachments", "evidence"]).isSubset(of: Set(files)))
         let dispositions = try String(contentsOfFile: first + "/dispositions.json", encoding: .utf8)
         #expect(dispositions.contains("Sudah ditindaklanjuti.") && dispositions.contains("tindak_lanjuti"))
         let history = try String(contentsOfFile: first + "/history.jsonl", encoding: .utf8)
@@ -167,6 +167,7 @@ func wibDay(offset: Int) -> String {
         #expect(try ArchiveVerifier().verify(path: tarPath) { lines.append("\($0.passed) \($0.subject): \($0.detail)") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("true audit chain") })
         #expect(lines.filter { $0.hasPrefix("true letter ") }.count == 3)
+        #expect(lines.filter { $0.contains("document.pdf is PAdES B-LTA and embeds document.json") }.count == 3, "\(lines)")
         let command = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", tarPath])
         #expect(command.status == 0, "\(command.output)")
 
@@ -184,6 +185,12 @@ func wibDay(offset: Int) -> String {
         let flippedReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", flipped])
         #expect(flippedReport.status == 1, "\(flippedReport.output)")
         #expect(flippedReport.output.contains("FAIL  manifest-sha256.txt") && flippedReport.output.contains("attachments"))
+
+        // One flipped byte inside a signed PDF, the bag made to agree: the PDF check refuses.
+        let flippedPDF = scratch + "/flipped-pdf.tar"
+        try await ArchiveTools.tamper(tarPath, flippedPDF, mode: "flip-pdf")
+        let pdfReport = try await ArchiveTools.run(ArchiveTools.esurat, ["verify-archive", flippedPDF])
+        #expect(pdfReport.status == 1 && pdfReport.output.contains("document.pdf"), "\(pdfReport.output)")
 
         // A deleted audit event and two swapped ones, with the bag's manifests rewritten to
         // match: the bag is valid, the chain is not.

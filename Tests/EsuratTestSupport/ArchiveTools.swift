@@ -118,6 +118,7 @@ public enum ArchiveTools {
     /// for these the manifests, tag manifests and Payload-Oxum are recomputed, so the bag
     /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell;
     /// - `reverse`: nothing changes but the order of the members (a re-packed bag).
+    /// - `flip-pdf`: one byte inside a letter's signed PDF, the manifests made to agree.
     static func tamperSync(_ input: String, _ output: String, mode: String) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
@@ -155,6 +156,11 @@ public enum ArchiveTools {
         ca[1] = ca[1] + open(os.path.join(work, "c.pem"), "rb").read()
     elif mode == "reverse":
         members.reverse()
+    elif mode == "flip-pdf":
+        pdf = [m for m in members if rel(m[0]).endswith("document.pdf")][0]
+        data = bytearray(pdf[1])
+        data[len(data) // 3] ^= 0x01
+        pdf[1] = bytes(data)
     else:
         events = [m for m in members if rel(m[0]).startswith("data/audit/events-")][-1]
         lines = events[1].split(b"\n")[:-1]

@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Layout, under one top directory `<bag>/`:
 /// `data/pki/` (ca.pem, crl.der, root-crl.der, tsa.pem, evidence.pem), `data/letters/<id>/`
-/// (letter.json, document.json, document.p7s, document.tst, document.sigvalue,
+/// (letter.json, document.json, document.p7s, document.tst, document.sigvalue, document.pdf,
 /// attachments/, history.jsonl, deliveries.json, evidence/, dispositions.json),
 /// `data/audit/` (events-NNNNNN.jsonl, checkpoints/, segment.json), `data/README.txt`, then
 /// bagit.txt, bag-info.txt, the manifests and the tag manifests.
@@ -116,7 +116,8 @@ public final class ArchiveExporter: Sendable {
                 """
                 SELECT l.id, l.number, l.subject, l.type, l.classification_code, l.security_level, l.urgency, l.status, l.unit_id,
                        u.code AS unit_code, ld.document, ld.signature, ld.certificate_serial, ld.signer_capacity, ld.signed_at,
-                       (extract(epoch FROM ld.signed_at) * 1000000)::bigint AS signed_us
+                       (extract(epoch FROM ld.signed_at) * 1000000)::bigint AS signed_us,
+                       (SELECT p.pdf FROM letter_pdfs p WHERE p.letter_id = ld.letter_id ORDER BY p.version DESC LIMIT 1) AS pdf
                 FROM letter_documents ld JOIN letters l ON l.id = ld.letter_id JOIN units u ON u.id = l.unit_id
                 WHERE (ld.signed_at, ld.letter_id) > (to_timestamp(0) + $4::bigint * interval '1 microsecond', $5::uuid)
                   AND ld.signed_at < ($1::date + 1)::timestamp AT TIME ZONE 'Asia/Jakarta'
@@ -260,6 +261,10 @@ public final class ArchiveExporter: Sendable {
         if let parts = try? SignatureParts(der: signature), let token = parts.timestampToken {
             try await payload("\(dir)/document.sigvalue", parts.signatureValue)
             try await payload("\(dir)/document.tst", token)
+        }
+        // The signed PDF (PAdES B-LTA, newest renewal), for people and for PDF validators.
+        if let pdf = try row.decode("pdf", as: PostgresBytes?.self)?.bytes {
+            try await payload("\(dir)/document.pdf", pdf)
         }
         // Attachments stream from the database in 1 MiB pieces.
         for (index, attachment) in attachments.enumerated() {

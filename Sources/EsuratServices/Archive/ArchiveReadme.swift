@@ -50,6 +50,9 @@ enum ArchiveReadme {
 
         4. Lampiran: nilai SHA-256 setiap lampiran tercantum di dalam document.json yang
            ditandatangani; bandingkan dengan: sha256sum data/letters/<ID>/attachments/*
+           Naskah dalam bentuk PDF (data/letters/<ID>/document.pdf) bertanda tangan PAdES
+           B-LTA dan memuat document.json; periksa dengan pdfsig atau pyHanko
+           (pyhanko sign adesverify --trust data/pki/ca.pem ...).
 
         5. Bukti pengiriman (data/letters/<ID>/evidence/*.json) ditandatangani server dengan
            sertifikat data/pki/evidence.pem; periksa seperti langkah 2, dan penanda tangannya
@@ -111,6 +114,9 @@ enum ArchiveReadme {
 
         4. Attachments: the signed document.json states each attachment's SHA-256; compare
            with: sha256sum data/letters/<ID>/attachments/*
+           The letter as a PDF (data/letters/<ID>/document.pdf) is PAdES B-LTA signed and
+           embeds document.json; check it with pdfsig or pyHanko
+           (pyhanko sign adesverify --trust data/pki/ca.pem ...).
 
         5. Delivery evidence (data/letters/<ID>/evidence/*.json) is signed by the server's
            certificate data/pki/evidence.pem; check it as in step 2, and that this certificate,

@@ -1,3 +1,4 @@
+import EsuratPAdES
 import EsuratDomain
 import EsuratSigning
 import Foundation
@@ -327,6 +328,22 @@ public struct ArchiveVerifier {
                 }
             } else {
                 problems.append("document.json is missing")
+            }
+            // The signed PDF: its PAdES signatures and time-stamps against the archive's CA,
+            // nothing but signature maintenance after signing, and the canonical JSON it
+            // embeds the very document.json.
+            if let pdf = current.files["document.pdf"] {
+                if let verifier = trust() {
+                    let checked = PAdESLetter.verify(pdf, with: verifier)
+                    if !checked.passed {
+                        let failures = checked.signatures.filter { !$0.valid }.map(\.detail) + checked.modifications + checked.problems
+                        problems.append("document.pdf: \(failures.joined(separator: "; "))")
+                    } else if checked.document != current.files["document.json"] {
+                        problems.append("document.pdf embeds another document than document.json")
+                    } else {
+                        notes.append("document.pdf is PAdES \(checked.level ?? "?") and embeds document.json")
+                    }
+                }
             }
             // Delivery evidence: each record with its signature.
             var evidence = 0
