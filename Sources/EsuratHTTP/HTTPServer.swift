@@ -53,7 +53,7 @@ public struct HTTPServices: Sendable {
         self.letters = letters
         self.blocking = blocking
         pdfs = LetterPDFService(pool: pool, pki: pki, blocking: blocking, letters: letters)
-        publicLimiter = ClientRateLimiter(perMinute: 30, burst: 10)
+        publicLimiter = ClientRateLimiter(perMinute: 30, burst: 20)
     }
 }
 

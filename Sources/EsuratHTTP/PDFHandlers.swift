@@ -32,8 +32,8 @@ struct PDFRoutes {
                 return try Self.json(PublicLetterCheck(try await pdfs.publicCheck(letter: id, hash: hash)))
             },
             "POST /api/v1/public/verify": { request, _ in
-                // An upload costs more than a look-up: five tokens.
-                try limiter.take(RequestScope.info.clientAddress, cost: 5)
+                // An upload costs more than a look-up: three tokens.
+                try limiter.take(RequestScope.info.clientAddress, cost: 3)
                 guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/pdf") else {
                     throw ServiceError(.unsupportedMediaType, "Send the PDF as the body with Content-Type: application/pdf.")
                 }

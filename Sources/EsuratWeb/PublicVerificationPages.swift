@@ -25,7 +25,7 @@ extension WebUI {
         }
         web.post("/v/periksa") { request, _ -> Response in
             try await self.publicPage(request) {
-                try self.services.publicLimiter.take(self.requestInfo.clientAddress, cost: 5)
+                try self.services.publicLimiter.take(self.requestInfo.clientAddress, cost: 3)
                 let form: FormData
                 do { form = try await self.readForm(request) } catch let tooLarge as TooLarge {
                     return self.errorPage(status: .contentTooLarge, message: tooLarge.message, session: nil)
