@@ -132,6 +132,8 @@ let package = Package(
                 "EsuratPostgres",
                 "EsuratHTTP",
                 "EsuratWeb",
+                "EsuratRender",
+                "EsuratPAdES",
                 "EsuratSigning",
                 "EsuratServices",
                 "EsuratDomain",

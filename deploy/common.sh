@@ -5,7 +5,10 @@ esurat_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 esurat_install_packages() {
     # python3-venv: the archive tests validate exports with PyPI's bagit in a virtualenv.
-    local wanted=(postgresql libpq-dev libssl-dev pkg-config python3-venv "$@")
+    # cairo, pango and libqrencode render letters as PDF, in the fonts of fonts-texgyre and
+    # fonts-liberation2.
+    local wanted=(postgresql libpq-dev libssl-dev pkg-config python3-venv
+        libcairo2-dev libpango1.0-dev libqrencode-dev fonts-texgyre fonts-liberation2 "$@")
     local missing=()
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,3 +1,5 @@
+public import Logging
+public import ServiceLifecycle
 public import EsuratDomain
 public import EsuratPAdES
 public import EsuratPostgres
@@ -317,5 +319,26 @@ public final class LetterPDFService: Sendable {
             renewed += 1
         }
         return renewed
+    }
+}
+
+/// Renews the letters' document time-stamps (B-LTA) once a day, in `serve`. Any number of
+/// replicas may run it: a renewal adds version n+1 once (ON CONFLICT DO NOTHING).
+public struct TimestampRenewal: Service {
+    let pdfs: LetterPDFService
+    let interval: Duration
+    let logger: Logger
+
+    public init(pdfs: LetterPDFService, interval: Duration = .seconds(86_400), logger: Logger) {
+        self.pdfs = pdfs
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "renewing the PDFs' document time-stamps failed") {
+            let renewed = try await pdfs.renewTimestamps()
+            if renewed > 0 { logger.info("renewed PDF document time-stamps", metadata: ["count": "\(renewed)"]) }
+        }
     }
 }

@@ -75,17 +75,20 @@ struct Serve: AsyncParsableCommand {
             let router = try HTTPServer.makeRouter(configuration: http, services: services, logger: logger)
             try await WebUI.make(services: services, configuration: webConfiguration).register(on: router)
             let app = try HTTPServer.makeApplication(router: router, configuration: http, logger: logger)
+            var background: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: EscalationTimer(letters: services.letters, dispositions: DispositionService(pool: runtime.pool), logger: logger)),
+            ]
+            if !noWorker {
+                background.append(.init(service: DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), logger: logger)))
+            }
+            background.append(.init(service: AuditSealer(
+                chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking),
+                archive: ArchiveService(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking), logger: logger)))
+            background.append(.init(service: Housekeeping(pool: runtime.pool, logger: logger)))
+            background.append(.init(service: TimestampRenewal(pdfs: services.pdfs, logger: logger)))
+            background.append(.init(service: app))
             let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: EscalationTimer(letters: services.letters, dispositions: DispositionService(pool: runtime.pool), logger: logger))]
-                        + (noWorker ? [] : [.init(service: DispatchWorker(pool: runtime.pool, evidence: (runtime.pki, runtime.blocking), logger: logger))])
-                        + [.init(service: AuditSealer(
-                            chain: AuditChain(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking),
-                            archive: ArchiveService(pool: runtime.pool, pki: runtime.pki, blocking: runtime.blocking), logger: logger))]
-                        + [.init(service: Housekeeping(pool: runtime.pool, logger: logger))]
-                        + [.init(service: app)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                configuration: .init(services: background, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             announce("esurat is listening on http://\(host):\(port)/  (web UI: open it in a browser; health: /healthz, API document: /openapi.yaml)")
             try await group.run()
         } catch {
