@@ -21,7 +21,7 @@ struct TestApp {
     let identity: IdentityService
     let organisation: OrganisationService
     let pki: PKIService
-    let services: HTTPServices
+    var services: HTTPServices
     let logs: LogCapture
 
     /// Lighter scrypt than production (2^12 instead of 2^15): tests hash many passwords.
