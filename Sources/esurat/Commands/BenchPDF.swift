@@ -16,17 +16,11 @@ struct BenchPDF: AsyncParsableCommand {
     var seconds: Double = 5
 
     func run() async throws {
-        let year: TimeInterval = 365 * 86_400
-        let rootKey = try PrivateKey.generate()
-        let root = try CertificateIssuer.issue(subject: .init(commonName: "Bench Root"), publicKeyOf: rootKey, profile: .rootCA, issuer: nil, notAfter: Date() + 20 * year)
-        let caKey = try PrivateKey.generate()
-        let ca = try CertificateIssuer.issue(subject: .init(commonName: "Bench Issuing CA"), publicKeyOf: caKey, profile: .issuingCA, issuer: (root, rootKey), notAfter: Date() + 10 * year)
-        let tsaKey = try PrivateKey.generate()
-        let tsaCert = try CertificateIssuer.issue(subject: .init(commonName: "Bench TSA"), publicKeyOf: tsaKey, profile: .timestamping, issuer: (ca, caKey), notAfter: Date() + 5 * year)
-        let tsa = TimestampAuthority(certificate: tsaCert, key: tsaKey, chain: [ca])
-        let key = try PrivateKey.generate()
-        let cert = try CertificateIssuer.issue(subject: .init(commonName: "Bench Signer", serialNumber: "198001012005011001"), publicKeyOf: key, profile: .signing, issuer: (ca, caKey), notAfter: Date() + 2 * year)
-        let signer = CMSSigner(certificate: cert, key: key, chain: [ca], timestampAuthority: tsa)
+        let pki = try BenchPKI()
+        let (root, ca, caKey, rootKey, cert) = (pki.root, pki.ca, pki.caKey, pki.rootKey, pki.signer)
+        let tsaCert = pki.tsaCertificate
+        let tsa = TimestampAuthority(certificate: tsaCert, key: pki.tsaKey, chain: [ca])
+        let signer = CMSSigner(certificate: cert, key: pki.signerKey, chain: [ca], timestampAuthority: tsa)
         let material = PAdESLetter.ValidationMaterial(
             certificates: [cert, ca, root, tsaCert],
             crls: [try CertificateIssuer.crl(issuer: ca, key: caKey, revoked: [], number: 1), try CertificateIssuer.crl(issuer: root, key: rootKey, revoked: [], number: 1)])
@@ -65,15 +59,5 @@ struct BenchPDF: AsyncParsableCommand {
         print(String(format: "render + PAdES B-LTA            %7.1f letters/s  (%.2f ms)  %.2f× the bare render (goal ≥ 0.5×)", fullRate, 1000 / fullRate, fullRate / bareRate))
     }
 
-    private func measure(_ body: () throws -> Void) throws -> Double {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var count = 0
-        while true {
-            for _ in 0..<10 { try body() }
-            count += 10
-            let secs = (clock.now - start).inSeconds
-            if secs >= seconds { return Double(count) / secs }
-        }
-    }
+    private func measure(_ body: () throws -> Void) throws -> Double { try benchRate(seconds: seconds, batch: 10, body) }
 }

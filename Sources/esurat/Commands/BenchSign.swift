@@ -18,17 +18,10 @@ struct BenchSign: AsyncParsableCommand {
     var loop: Int = 100_000
 
     func run() async throws {
-        let year: TimeInterval = 365 * 86_400
-        let rootKey = try PrivateKey.generate()
-        let root = try CertificateIssuer.issue(subject: .init(commonName: "Bench Root"), publicKeyOf: rootKey, profile: .rootCA, issuer: nil, notAfter: Date() + 20 * year)
-        let caKey = try PrivateKey.generate()
-        let ca = try CertificateIssuer.issue(subject: .init(commonName: "Bench Issuing CA"), publicKeyOf: caKey, profile: .issuingCA, issuer: (root, rootKey), notAfter: Date() + 10 * year)
-        let tsaKey = try PrivateKey.generate()
-        let tsaCert = try CertificateIssuer.issue(subject: .init(commonName: "Bench TSA"), publicKeyOf: tsaKey, profile: .timestamping, issuer: (ca, caKey), notAfter: Date() + 5 * year)
+        let pki = try BenchPKI()
+        let (root, ca, caKey, rootKey, key, cert) = (pki.root, pki.ca, pki.caKey, pki.rootKey, pki.signerKey, pki.signer)
         // As the server signs: intermediates are not embedded, verifiers hold the chain.
-        let tsa = TimestampAuthority(certificate: tsaCert, key: tsaKey, chain: [])
-        let key = try PrivateKey.generate()
-        let cert = try CertificateIssuer.issue(subject: .init(commonName: "Bench Signer", serialNumber: "198001012005011001"), publicKeyOf: key, profile: .signing, issuer: (ca, caKey), notAfter: Date() + 2 * year)
+        let tsa = TimestampAuthority(certificate: pki.tsaCertificate, key: pki.tsaKey, chain: [])
         let trust = TrustStore(
             anchors: [root], intermediates: [ca],
             crls: [try CertificateIssuer.crl(issuer: ca, key: caKey, revoked: [], number: 1), try CertificateIssuer.crl(issuer: root, key: rootKey, revoked: [], number: 1)])
@@ -65,18 +58,7 @@ struct BenchSign: AsyncParsableCommand {
               + checkpoints.map { String(format: "%d: %.1f MB", $0.0, $0.1) }.joined(separator: ", "))
     }
 
-    private func measure(_ body: () throws -> Void) throws -> Double {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var count = 0
-        while true {
-            for _ in 0..<20 { try body() }
-            count += 20
-            let elapsed = clock.now - start
-            let secs = elapsed.inSeconds
-            if secs >= seconds { return Double(count) / secs }
-        }
-    }
+    private func measure(_ body: () throws -> Void) throws -> Double { try benchRate(seconds: seconds, batch: 20, body) }
 
     private func opensslSpeed() throws -> (Double, Double) {
         let outcome = try ChildProcess.run(["/usr/bin/openssl", "speed", "-seconds", "\(max(1, Int(seconds)))", "-mr", "ecdsap256"])
@@ -92,5 +74,41 @@ struct BenchSign: AsyncParsableCommand {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let pages = Double(statm.split(separator: " ")[1]) ?? 0
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+}
+
+/// The throwaway CA the signing benchmarks sign with: root → issuing CA → a signer and the TSA.
+struct BenchPKI {
+    let rootKey: PrivateKey, root: Certificate
+    let caKey: PrivateKey, ca: Certificate
+    let tsaKey: PrivateKey, tsaCertificate: Certificate
+    let signerKey: PrivateKey, signer: Certificate
+
+    init() throws {
+        let year: TimeInterval = 365 * 86_400
+        rootKey = try PrivateKey.generate()
+        root = try CertificateIssuer.issue(subject: .init(commonName: "Bench Root"), publicKeyOf: rootKey, profile: .rootCA, issuer: nil, notAfter: Date() + 20 * year)
+        caKey = try PrivateKey.generate()
+        ca = try CertificateIssuer.issue(subject: .init(commonName: "Bench Issuing CA"), publicKeyOf: caKey, profile: .issuingCA, issuer: (root, rootKey), notAfter: Date() + 10 * year)
+        tsaKey = try PrivateKey.generate()
+        tsaCertificate = try CertificateIssuer.issue(
+            subject: .init(commonName: "Bench TSA"), publicKeyOf: tsaKey, profile: .timestamping, issuer: (ca, caKey), notAfter: Date() + 5 * year)
+        signerKey = try PrivateKey.generate()
+        signer = try CertificateIssuer.issue(
+            subject: .init(commonName: "Bench Signer", serialNumber: "198001012005011001"), publicKeyOf: signerKey, profile: .signing,
+            issuer: (ca, caKey), notAfter: Date() + 2 * year)
+    }
+}
+
+/// Runs `body` in batches until `seconds` have passed; calls per second.
+func benchRate(seconds: Double, batch: Int, _ body: () throws -> Void) throws -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var count = 0
+    while true {
+        for _ in 0..<batch { try body() }
+        count += batch
+        let secs = (clock.now - start).inSeconds
+        if secs >= seconds { return Double(count) / secs }
     }
 }
