@@ -9,6 +9,6 @@ struct Esurat: AsyncParsableCommand {
             Every command that needs a database takes --database-url (or ESURAT_DATABASE_URL). \
             Without one, esurat runs its own PostgreSQL cluster under <data-dir>/pg.
             """,
-        subcommands: [Serve.self, Worker.self, Migrate.self, SeedDemo.self, PKI.self, Sign.self, Verify.self, Bench.self, Export.self, VerifyArchive.self]
+        subcommands: [Serve.self, Worker.self, Migrate.self, SeedDemo.self, PKI.self, Sign.self, Verify.self, Bench.self, Export.self, VerifyArchive.self, Timestamps.self]
     )
 }

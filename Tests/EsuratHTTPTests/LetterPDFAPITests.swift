@@ -122,6 +122,93 @@ import Testing
         }
     }
 
+    /// The TSA certificate is made to expire in 30 days. The renewal job rotates the TSA
+    /// (a new key and a 5-year certificate from the issuing CA, the old certificate retired,
+    /// its key gone) and moves the letter's newest time-stamp onto the new TSA, so the PDF
+    /// still verifies once the old certificate has expired; `openssl ts -verify -attime`
+    /// shows the difference at +60 days. An operator's rotation then renews with `--all`.
+    @Test func anExpiringTSAIsRotatedAndThePDFsMoveOntoTheNewOne() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        var stored: [String: String] = [:]
+        for row in try await test.pool.query("SELECT name, certificate, private_key FROM pki_material") {
+            let name: String = try row.decode("name")
+            stored[name + ".certificate"] = try row.decode("certificate")
+            stored[name + ".private_key"] = try row.decode("private_key")
+        }
+        let storedTSAKey = stored["tsa.private_key"] ?? "", root = stored["root.certificate"] ?? ""
+        let pem = { (name: String, column: String) in stored[name + "." + column] ?? "" }
+        let issuing = try Certificate(pem: pem("issuing", "certificate"))
+        let issuingKey = try PrivateKey.unlock(pem: pem("issuing", "private_key"), passphrase: TestApp.pkiPassphrase)
+        let tsaKey = try PrivateKey.unlock(pem: pem("tsa", "private_key"), passphrase: TestApp.pkiPassphrase)
+        let shortLived = try CertificateIssuer.issue(
+            subject: .init(commonName: "Pemerintah Kabupaten Uji Time-Stamping Authority", organization: "Pemerintah Kabupaten Uji"),
+            publicKeyOf: tsaKey, profile: .timestamping, issuer: (issuing, issuingKey), notAfter: Date() + 30 * 86_400)
+        try await test.pool.query("UPDATE pki_material SET certificate = $1 WHERE name = 'tsa'", [try shortLived.pem])
+        try await test.pki.refreshTimestampAuthority()
+        #expect(try test.pki.timestampAuthority().certificate.serialHex == shortLived.serialHex)
+
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let id = try await Self.signedLetter(client, dinas)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let signedPDF = Array(try await client.send(.get, "/api/v1/letters/\(id)/pdf", token: tu).body.readableBytesView)
+
+            #expect(try await test.services.pdfs.renewTimestamps() == 1)
+            let rotated = try test.pki.timestampAuthority().certificate
+            #expect(rotated.serialHex != shortLived.serialHex && rotated.notAfter > Date() + 4 * 365 * 86_400)
+            let retired = try await test.pool.query("SELECT certificate_serial FROM retired_timestamp_authorities")
+            #expect(try retired.map { try $0.decode("certificate_serial", as: String.self) } == [shortLived.serialHex])
+            #expect(try await test.pool.query("SELECT private_key FROM pki_material WHERE name = 'tsa'").single().decode("private_key", as: String.self)
+                    != storedTSAKey, "the retired key is gone")
+            #expect(try await test.pool.query("SELECT 1 FROM audit_events WHERE action = 'pki.tsa_rotated'").count == 1)
+            #expect(try await test.services.pdfs.renewTimestamps() == 0, "the new TSA is not due")
+
+            let renewed = Array(try await client.send(.get, "/api/v1/letters/\(id)/pdf", token: tu).body.readableBytesView)
+            #expect(Array(renewed.prefix(signedPDF.count)) == signedPDF)
+            let check = PAdESLetter.verify(renewed, with: SignatureVerifier(trust: try await test.pki.trustStore()))
+            #expect(check.passed && check.level == "B-LTA", "\(check.signatures.map(\.detail)) \(check.problems)")
+
+            // Stock openssl, 60 days on: the first document time-stamp's TSA has expired by
+            // then, the renewal's has not.
+            let directory = NSTemporaryDirectory() + "esurat-tsa-rotation-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let stamps = try PDFFile(renewed).signatures().filter { $0.kind == .documentTimestamp }
+            #expect(stamps.count == 2)
+            try root.write(toFile: directory + "/root.pem", atomically: true, encoding: .utf8)
+            try pemBundle([issuing, shortLived, rotated]).write(toFile: directory + "/chain.pem", atomically: true, encoding: .utf8)
+            let later = String(Int(Date().timeIntervalSince1970) + 60 * 86_400)
+            var verdicts: [Bool] = []
+            for (index, stamp) in stamps.enumerated() {
+                try Data(stamp.contents).write(to: URL(fileURLWithPath: directory + "/ts\(index).der"))
+                try Data(stamp.signedBytes).write(to: URL(fileURLWithPath: directory + "/ts\(index).bin"))
+                for attime in [nil, later] {
+                    let result = try await ArchiveTools.run("/usr/bin/openssl", [
+                        "ts", "-verify", "-token_in", "-in", directory + "/ts\(index).der", "-data", directory + "/ts\(index).bin",
+                        "-CAfile", directory + "/root.pem", "-untrusted", directory + "/chain.pem",
+                    ] + (attime.map { ["-attime", $0] } ?? []))
+                    verdicts.append(result.output.contains("Verification: OK"))
+                }
+            }
+            #expect(verdicts == [true, false, true, true], "now and +60 days, for the first and the renewed time-stamp")
+
+            // pyHanko, with the installation's root as the only anchor, agrees.
+            let file = directory + "/renewed.pdf"
+            try Data(renewed).write(to: URL(fileURLWithPath: file))
+            let verdict = try await PDFTools.adesverify(file, root: root)
+            #expect(verdict.status == 0 && verdict.output.contains(":VALID"), "\(verdict.output)")
+
+            // The operator rotates (a key no longer trusted) and moves every PDF onto the new TSA.
+            let replacement = try await test.pki.rotateTimestampAuthority(ifExpiringBefore: nil, actorUserID: nil, request: .local)
+            #expect(replacement.serialHex != rotated.serialHex)
+            #expect(try await test.services.pdfs.renewTimestamps() == 0)
+            #expect(try await test.services.pdfs.renewTimestamps(includingOtherTSAs: true) == 1)
+            #expect(try await test.services.pdfs.renewTimestamps(includingOtherTSAs: true) == 0)
+            #expect(try await test.pki.timestampCertificates().map(\.serialHex) == [replacement.serialHex, rotated.serialHex, shortLived.serialHex])
+        }
+    }
+
     @Test func thePublicCheckIsRateLimitedPerClient() async throws {
         let limiter = ClientRateLimiter(perMinute: 30, burst: 10)
         for _ in 0..<10 { try limiter.take("203.0.113.7") }

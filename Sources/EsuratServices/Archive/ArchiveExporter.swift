@@ -98,7 +98,7 @@ public final class ArchiveExporter: Sendable {
         try await payload("data/pki/ca.pem", Array(try pki.chainPEM().utf8))
         try await payload("data/pki/crl.der", try await pki.currentCRL())
         try await payload("data/pki/root-crl.der", try pki.rootCRL())
-        try await payload("data/pki/tsa.pem", Array(try pki.timestampAuthority().certificate.pem.utf8))
+        try await payload("data/pki/tsa.pem", Array(try pemBundle(try await pki.timestampCertificates()).utf8))
         try await payload("data/pki/evidence.pem", Array(try pki.evidenceSigner().certificate.pem.utf8))
 
         // Letters, in keyset pages of (signed_at, id).

@@ -275,27 +275,36 @@ public final class LetterPDFService: Sendable {
 
     /// Appends a DSS for the newest time-stamp and a new document time-stamp to every PDF
     /// whose newest time-stamp's TSA certificate expires before `horizon` (by default within
-    /// two years), so each stays verifiable after the TSA certificate or its algorithm ages
-    /// out. Each renewal is a new version; the old bytes stay findable by their hash.
-    /// Returns how many were renewed.
+    /// two years), so each stays verifiable after the TSA certificate ages out. Each renewal is
+    /// a new version; the old bytes stay findable by their hash. Returns how many were renewed
+    /// (at most `limit`; call again while it returns `limit`).
+    ///
+    /// When the TSA itself expires before the horizon, it is rotated first
+    /// (``PKIService/rotateTimestampAuthority(ifExpiringBefore:actorUserID:request:)``):
+    /// renewing with it would make every letter due again at once.
+    ///
+    /// `includingOtherTSAs` also renews every PDF whose newest time-stamp another TSA made:
+    /// after an admin rotated the TSA because its key or algorithm is no longer trusted, this
+    /// moves every letter onto the new one (`esurat timestamps renew --all`).
     @discardableResult
-    public func renewTimestamps(expiringBefore horizon: Date = Date() + 2 * 365 * 86_400, limit: Int = 100) async throws -> Int {
-        let tsa = try pki.timestampAuthority().sendingChain([try pki.issuingCertificate()])
-        guard tsa.certificate.notAfter > horizon else {
-            // Renewing with a TSA that itself expires before the horizon would be renewed
-            // again at once: the CA needs a new TSA certificate first.
-            throw ServiceError(.conflict, "The TSA certificate expires before the renewal horizon; issue a new TSA certificate first.")
+    public func renewTimestamps(
+        expiringBefore horizon: Date = Date() + 2 * 365 * 86_400, includingOtherTSAs: Bool = false, limit: Int = 100
+    ) async throws -> Int {
+        try await pki.refreshTimestampAuthority()
+        if try pki.timestampAuthority().certificate.notAfter <= horizon {
+            try await pki.rotateTimestampAuthority(ifExpiringBefore: horizon, actorUserID: nil, request: .local)
         }
+        let tsa = try pki.timestampAuthority().sendingChain([try pki.issuingCertificate()])
         let crl = try await pki.currentCRL()
         let due = try await pool.query(
             """
             SELECT p.letter_id, p.version, p.pdf, k.certificate
             FROM letter_pdfs p JOIN letter_documents d ON d.letter_id = p.letter_id
             JOIN signing_keys k ON k.certificate_serial = d.certificate_serial
-            WHERE p.timestamp_valid_until < $1
+            WHERE (p.timestamp_valid_until < $1 OR ($3 AND p.timestamp_valid_until <> $4))
               AND NOT EXISTS (SELECT 1 FROM letter_pdfs n WHERE n.letter_id = p.letter_id AND n.version > p.version)
             ORDER BY p.timestamp_valid_until LIMIT $2
-            """, [horizon, limit])
+            """, [horizon, limit, includingOtherTSAs, tsa.certificate.notAfter])
         var renewed = 0
         for row in due {
             let id: UUID = try row.decode("letter_id")

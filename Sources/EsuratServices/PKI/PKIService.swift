@@ -135,7 +135,7 @@ public final class PKIService: Sendable {
         let tsaKey = try PrivateKey.generate()
         let tsa = try CertificateIssuer.issue(
             subject: .init(commonName: "\(organization) Time-Stamping Authority", organization: organization), publicKeyOf: tsaKey,
-            profile: .timestamping, issuer: (issuing, issuingKey), notAfter: Date() + 5 * year)
+            profile: .timestamping, issuer: (issuing, issuingKey), notAfter: Date() + timestampAuthorityLifetime)
         return [
             ("root", try root.pem, try rootKey.encryptedPEM(passphrase: passphrase)),
             ("issuing", try issuing.pem, try issuingKey.encryptedPEM(passphrase: passphrase)),
@@ -256,6 +256,86 @@ public final class PKIService: Sendable {
                 request: request, on: tx)
         }
         return issued
+    }
+
+    // MARK: Rotating the time-stamping authority
+
+    /// How long a TSA certificate is issued for (capped at the issuing CA's own expiry).
+    static let timestampAuthorityLifetime: TimeInterval = 5 * 365 * 86_400
+
+    /// Replaces the TSA with a new key and certificate from the issuing CA: after a suspected
+    /// compromise, or to stamp with a new key before the old one's algorithm ages (the
+    /// operator's `esurat timestamps rotate-tsa`). The renewal of the PDFs' document
+    /// time-stamps also rotates by itself when the TSA expires within its horizon.
+    ///
+    /// With `horizon`, rotates only while the current certificate expires
+    /// before it, so replicas racing here make one new TSA; and refuses when the issuing CA
+    /// would cap the new certificate before the horizon too (rotating daily would not help:
+    /// the CA needs its own renewal, a key ceremony).
+    ///
+    /// The old certificate is kept in `retired_timestamp_authorities` (its tokens are checked
+    /// against it, archives carry it) and its key is dropped, so nothing can be stamped with
+    /// it any more. Other replicas take the new TSA up at their next renewal pass
+    /// (``refreshTimestampAuthority()``, daily); until then they stamp with the old one,
+    /// which is still valid.
+    ///
+    /// Public for the operator's command line (`esurat timestamps rotate-tsa`), whose user
+    /// holds the database and the PKI passphrase already; the audit row names no user.
+    @discardableResult
+    public func rotateTimestampAuthority(ifExpiringBefore horizon: Date?, actorUserID: UUID?, request: RequestInfo) async throws -> Certificate {
+        let authority = try authority()
+        let notAfter = min(Date() + Self.timestampAuthorityLifetime, authority.issuing.notAfter)
+        if let horizon, notAfter <= horizon {
+            throw ServiceError(
+                .conflict,
+                "The issuing CA expires on \(authority.issuing.notAfter), before the renewal horizon \(horizon): a new TSA certificate could not outlive it. Renew the CA first.")
+        }
+        let passphrase = self.passphrase
+        let organization = self.organization
+        let blocking = self.blocking
+        try await pool.withTransaction { tx in
+            try await tx.query("SELECT pg_advisory_xact_lock($1)", [Int64(0x6573_7572_706B)])
+            let current = try Certificate(pem: try await tx.query("SELECT certificate FROM pki_material WHERE name = 'tsa'").single().decode("certificate"))
+            if let horizon, current.notAfter > horizon { return }
+            let (certificate, key) = try await blocking.run { () -> (Certificate, String) in
+                let key = try PrivateKey.generate()
+                let certificate = try CertificateIssuer.issue(
+                    subject: .init(commonName: "\(organization) Time-Stamping Authority", organization: organization), publicKeyOf: key,
+                    profile: .timestamping, issuer: (authority.issuing, authority.issuingKey), notAfter: notAfter)
+                return (certificate, try key.encryptedPEM(passphrase: passphrase))
+            }
+            try await tx.query(
+                "INSERT INTO retired_timestamp_authorities (certificate_serial, certificate, not_after) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                [current.serialHex, try current.pem, current.notAfter])
+            try await tx.query("UPDATE pki_material SET certificate = $1, private_key = $2, created_at = now() WHERE name = 'tsa'", [try certificate.pem, key])
+            try await AuditLog.append(
+                .init("pki.tsa_rotated", objectType: "certificate", objectID: certificate.serialHex, actorUserID: actorUserID,
+                      details: ["retired": current.serialHex, "notAfter": ISO8601DateFormatter().string(from: certificate.notAfter)]),
+                request: request, on: tx)
+        }
+        try await refreshTimestampAuthority()
+        return try self.authority().tsa.certificate
+    }
+
+    /// Loads the TSA from the database when another replica (or an admin) rotated it.
+    public func refreshTimestampAuthority() async throws {
+        let row = try await pool.query("SELECT certificate, private_key FROM pki_material WHERE name = 'tsa'").single()
+        let certificatePEM: String = try row.decode("certificate")
+        let keyPEM: String = try row.decode("private_key")
+        let stored = try Certificate(pem: certificatePEM)
+        guard stored.serialHex != (try authority().tsa.certificate.serialHex) else { return }
+        let passphrase = self.passphrase
+        let tsa = try await blocking.run {
+            TimestampAuthority(certificate: stored, key: try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase), chain: [])
+        }
+        loaded.withLock { $0?.tsa = tsa }
+    }
+
+    /// Every TSA certificate this installation has stamped with: the current one first, then
+    /// the retired ones, newest first (an archive's `tsa.pem`).
+    public func timestampCertificates() async throws -> [Certificate] {
+        let retired = try await pool.query("SELECT certificate FROM retired_timestamp_authorities ORDER BY retired_at DESC")
+        return [try authority().tsa.certificate] + (try retired.map { try Certificate(pem: try $0.decode("certificate")) })
     }
 
     /// Revokes a certificate this CA issued and publishes a new CRL (admin).
