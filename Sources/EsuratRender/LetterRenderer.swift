@@ -35,34 +35,50 @@ public final class LetterRenderer: Sendable {
         "/usr/share/fonts/truetype/liberation2/LiberationSans-Italic.ttf",
     ]
 
-    struct FontMap: ~Copyable {
+    /// Reached only through its slot's mutex.
+    struct FontMap: ~Copyable, @unchecked Sendable {
         let pointer: UnsafeMutablePointer<PangoFontMap>
         deinit { CPangoCairo_unref(pointer) }
     }
 
-    private let fontMap: Mutex<FontMap>
+    /// One font map per core: a pango font map (and its caches) must not be used by two
+    /// threads at once, and with one map signings on both blocking threads would queue for
+    /// the renderer.
+    private final class Slot: Sendable {
+        let map: Mutex<FontMap>
+        init(_ pointer: UnsafeMutablePointer<PangoFontMap>) { map = Mutex(FontMap(pointer: pointer)) }
+    }
+    private let slots: [Slot]
 
-    public init(fontFiles: [String] = LetterRenderer.fontFiles) throws {
-        guard let config = FcConfigCreate() else { throw Failure.cairo("FcConfigCreate") }
-        for file in fontFiles {
-            guard FileManager.default.fileExists(atPath: file), FcConfigAppFontAddFile(config, file) == FcTrue else {
-                FcConfigDestroy(config)
-                throw Failure.fontMissing(file)
+    public init(fontFiles: [String] = LetterRenderer.fontFiles, concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        var slots: [Slot] = []
+        for _ in 0..<max(1, min(concurrency, 8)) {
+            guard let config = FcConfigCreate() else { throw Failure.cairo("FcConfigCreate") }
+            for file in fontFiles {
+                guard FileManager.default.fileExists(atPath: file), FcConfigAppFontAddFile(config, file) == FcTrue else {
+                    FcConfigDestroy(config)
+                    throw Failure.fontMissing(file)
+                }
             }
+            guard let map = pango_cairo_font_map_new() else { throw Failure.cairo("pango_cairo_font_map_new") }
+            CPangoCairo_setFontConfig(map, config)
+            FcConfigDestroy(config)
+            slots.append(Slot(map))
         }
-        guard let map = pango_cairo_font_map_new() else { throw Failure.cairo("pango_cairo_font_map_new") }
-        CPangoCairo_setFontConfig(map, config)
-        FcConfigDestroy(config)
-        fontMap = Mutex(FontMap(pointer: map))
+        self.slots = slots
     }
 
     /// The letter as a PDF of one revision, unsigned, with room for the signature at the
     /// signature block.
     public func render(_ document: CanonicalLetterDocument, template: LetterTemplate, signature: SignatureFacts) throws -> RenderedLetter {
-        try fontMap.withLock { map in
+        func draw(_ map: borrowing FontMap) throws -> RenderedLetter {
             var page = try PageLayout(document: document, template: template, signature: signature, fontMap: map.pointer)
             return try page.render()
         }
+        for slot in slots {
+            if let rendered = try slot.map.withLockIfAvailable({ try draw($0) }) { return rendered }
+        }
+        return try slots[Int.random(in: 0..<slots.count)].map.withLock { try draw($0) }
     }
 }
 
@@ -472,10 +488,17 @@ struct PageLayout {
             cairo_line_to(cairo, x1, y)
             cairo_stroke(cairo)
         case .qr(let matrix, let x, let y, let size):
+            // One rectangle per horizontal run of dark modules, not per module: the path is
+            // written out as text and deflated, and per module it was most of page 1's
+            // content stream (57 KB) and of the render's time.
             let module = size / Double(matrix.size)
             for row in 0..<matrix.size {
-                for column in 0..<matrix.size where matrix.dark(row: row, column: column) {
-                    cairo_rectangle(cairo, x + Double(column) * module, y + Double(row) * module, module, module)
+                var column = 0
+                while column < matrix.size {
+                    guard matrix.dark(row: row, column: column) else { column += 1; continue }
+                    let start = column
+                    while column < matrix.size, matrix.dark(row: row, column: column) { column += 1 }
+                    cairo_rectangle(cairo, x + Double(start) * module, y + Double(row) * module, Double(column - start) * module, module)
                 }
             }
             cairo_fill(cairo)
@@ -533,14 +556,47 @@ final class ByteSink {
 }
 
 /// The lambang daerah, read from PNG bytes.
+extension LetterTemplate {
+    /// The largest logo accepted, in pixels each way: cairo decodes an image at 4 bytes a
+    /// pixel, and a small, well-compressed PNG could otherwise ask for gigabytes.
+    public static let maxLogoPixels = 2_000
+
+    /// Why `png` cannot be the kop's logo, or nil when it can: it must be a PNG of at most
+    /// ``maxLogoPixels`` each way that cairo decodes (a file that only starts like a PNG
+    /// would otherwise be accepted and then silently left off every letter).
+    public static func logoProblem(_ png: [UInt8]) -> String? {
+        guard let (width, height) = PNGReader.dimensions(png) else { return "must be a PNG image" }
+        guard (1...maxLogoPixels).contains(width), (1...maxLogoPixels).contains(height) else {
+            return "must be at most \(maxLogoPixels) × \(maxLogoPixels) pixels (this one is \(width) × \(height))"
+        }
+        guard let surface = PNGReader.surface(png) else { return "is not a readable PNG image" }
+        cairo_surface_destroy(surface)
+        return nil
+    }
+}
+
 enum PNGReader {
+    /// Width and height from the IHDR chunk, which a PNG must begin with.
+    static func dimensions(_ png: [UInt8]) -> (width: Int, height: Int)? {
+        guard png.count >= 24, png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), Array(png[12..<16]) == Array("IHDR".utf8) else {
+            return nil
+        }
+        let number = { (range: Range<Int>) in png[range].reduce(0) { $0 << 8 | Int($1) } }
+        return (number(16..<20), number(20..<24))
+    }
+
     final class Cursor {
         let bytes: [UInt8]
         var offset = 0
         init(_ bytes: [UInt8]) { self.bytes = bytes }
     }
 
+    /// The decoded image, or nil when it is no PNG, too large (see
+    /// ``LetterTemplate/maxLogoPixels``) or broken.
     static func surface(_ png: [UInt8]) -> OpaquePointer? {
+        guard let (width, height) = dimensions(png), (1...LetterTemplate.maxLogoPixels).contains(width),
+              (1...LetterTemplate.maxLogoPixels).contains(height)
+        else { return nil }
         let cursor = Cursor(png)
         let surface = withExtendedLifetime(cursor) {
             cairo_image_surface_create_from_png_stream({ closure, data, length in

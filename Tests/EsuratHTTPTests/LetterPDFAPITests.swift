@@ -41,6 +41,14 @@ import Testing
                 """)
             #expect(badTemplate.status == .badRequest)
             #expect(try badTemplate.problem().errors?.first?.field == "pageSize")
+            // Only the PNG signature and then nothing of a PNG: refused, not silently left off the letters.
+            let fakeLogo = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 40)).base64EncodedString()
+            let badLogo = try await client.send(.put, "/api/v1/letter-template", token: dinas.admin, json: """
+                {"government": "Pemerintah Kabupaten Uji", "place": "Kota Uji", "pageSize": "F4", "font": "Liberation Sans", "fontSize": 12,
+                 "marginTop": 20, "marginRight": 20, "marginBottom": 20, "marginLeft": 30, "logoPng": "\(fakeLogo)"}
+                """)
+            #expect(badLogo.status == .badRequest, "\(badLogo.text)")
+            #expect(try badLogo.problem().errors?.first?.field == "logoPng", "\(badLogo.text)")
             let tu = try await client.login("tu", "kata-sandi-123")
             #expect(try await client.send(.get, "/api/v1/letter-template", token: tu).status == .forbidden)
             let kop = try await client.send(.put, "/api/v1/units/\(dinas.unit)/letterhead", token: dinas.admin,

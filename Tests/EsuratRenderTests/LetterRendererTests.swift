@@ -99,6 +99,62 @@ struct SignedSample {
         _ = try await ArchiveTools.run("/usr/bin/pdftoppm", ["-png", "-r", "80", "-f", "1", "-l", "2", path, sample.directory + "/page"])
         #expect(FileManager.default.fileExists(atPath: sample.directory + "/page-1.png"))
     }
+
+    /// A 48 × 60 shield, the kind of small emblem a Pemda puts at the left of its kop.
+    static let emblemPNG = Array(Data(base64Encoded: """
+        iVBORw0KGgoAAAANSUhEUgAAADAAAAA8CAYAAAAgwDn8AAAArklEQVR42u3PwQmAMBBE0fQh2IKF2aAl2YXiQRBRo0k2mcU/sOf9L3TjsBxvnn\
+        rpO/cGAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAD+BtjmBXEZv08d8RivjngVr4r4FK+GSIpXQWTFt0YUiW+FKBpfG2ESXwthGm+NqBJv\
+        hagaXxrRJL4Uoml8LkIiPhUhFf8VIRn/FiEdH0O4iL9DuIqPIYKnuY4/Iyx/rK7KA56hbOTwAAAAAElFTkSuQmCC
+        """)!)
+
+    /// The template's logo sits at the left of the kop, at the size it was drawn, while the
+    /// kop's text stays centred on the page; the bytes stay deterministic. A file that only
+    /// looks like a PNG, or one that would decode to gigabytes, is refused up front.
+    @Test func theKopCarriesTheLogoAndRefusesWhatIsNoLogo() async throws {
+        let renderer = try SignedSample.renderer.get()
+        let letter = SampleLetters.letter(paragraphs: 1)
+        let plain = try renderer.render(letter, template: LetterTemplate(), signature: SampleLetters.facts)
+        let withLogo = try renderer.render(letter, template: LetterTemplate(logoPNG: Self.emblemPNG), signature: SampleLetters.facts)
+        #expect(try renderer.render(letter, template: LetterTemplate(logoPNG: Self.emblemPNG), signature: SampleLetters.facts).pdf == withLogo.pdf)
+        #expect(withLogo.pdf != plain.pdf && withLogo.pageCount == plain.pageCount)
+
+        let directory = NSTemporaryDirectory() + "esurat-logo-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plainPath = directory + "/plain.pdf", logoPath = directory + "/logo.pdf"
+        try Data(plain.pdf).write(to: URL(fileURLWithPath: plainPath))
+        try Data(withLogo.pdf).write(to: URL(fileURLWithPath: logoPath))
+        // pdfimages lists one 48 × 60 RGB image with an alpha mask, on page 1 only.
+        let images = try await ArchiveTools.run("/usr/bin/pdfimages", ["-list", logoPath]).output
+        let rows = images.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.contains { $0[0] == "1" && $0[2] == "image" && $0[3] == "48" && $0[4] == "60" }, "\(images)")
+        #expect(rows.allSatisfy { $0[0] == "1" }, "\(images)")
+        #expect(rows.contains { $0[2] == "smask" }, "the transparency is kept: \(images)")
+        #expect(try await ArchiveTools.run("/usr/bin/pdfimages", ["-list", plainPath]).output.split(separator: "\n").count == 2)
+
+        // The government line is centred on the page either way.
+        func centre(of word: String, in path: String) async throws -> Double {
+            let html = try await ArchiveTools.run("/usr/bin/pdftotext", ["-bbox", "-f", "1", "-l", "1", path, "-"]).output
+            let line = try #require(html.split(separator: "\n").first { $0.contains(">\(word)<") })
+            func attribute(_ name: String) -> Double {
+                guard let range = line.range(of: "\(name)=\"") else { return -1 }
+                return Double(line[range.upperBound...].prefix { $0 != "\"" }) ?? -1
+            }
+            return (attribute("xMin") + attribute("xMax")) / 2
+        }
+        let plainCentre = try await centre(of: "PEMERINTAH", in: plainPath), logoCentre = try await centre(of: "PEMERINTAH", in: logoPath)
+        #expect(abs(plainCentre - logoCentre) < 1, "\(plainCentre) vs \(logoCentre)")
+
+        #expect(LetterTemplate.logoProblem(Self.emblemPNG) == nil)
+        #expect(LetterTemplate.logoProblem(Array("GIF89a, not a PNG at all".utf8)) == "must be a PNG image")
+        var huge = Array(Self.emblemPNG.prefix(33))
+        huge.replaceSubrange(16..<24, with: [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20])  // 20000 × 20000
+        #expect(LetterTemplate.logoProblem(huge)?.contains("at most 2000") == true)
+        #expect(LetterTemplate.logoProblem(Array(Self.emblemPNG.prefix(60))) == "is not a readable PNG image")
+        // A template holding a broken logo still prints the letter, without a logo.
+        let broken = try renderer.render(letter, template: LetterTemplate(logoPNG: Array(Self.emblemPNG.prefix(60))), signature: SampleLetters.facts)
+        #expect(broken.pdf == plain.pdf)
+    }
 }
 
 /// Every PAdES level judged by the verifiers governments use: pyHanko (the gate: it checks

@@ -1,5 +1,6 @@
 """Whole flows through the web UI, as the people of two OPDs do them on their phones."""
 
+import hashlib
 import re
 import time
 
@@ -127,6 +128,40 @@ def test_a_letter_from_draft_to_completed_disposition(people):
     head.page.get_by_role("link", name="Verifikasi tanda tangan").click()
     expect(head.page.get_by_role("status")).to_contain_text("Tanda tangan elektronik sah")
     head.check("verifikasi")
+
+    # The signed PDF, and what its QR code opens for anyone, without logging in.
+    head.goto(letter_path)
+    with head.page.expect_download() as download:
+        head.page.get_by_role("link", name="Unduh PDF bertanda tangan").click()
+    pdf_path = download.value.path()
+    with open(pdf_path, "rb") as file:
+        signed_pdf = file.read()
+    assert signed_pdf.startswith(b"%PDF-") and b"/ETSI.CAdES.detached" in signed_pdf
+    document = head.context.request.get(BASE + letter_path + "/dokumen").body()
+    letter_id = letter_path.rstrip("/").rsplit("/", 1)[1]
+    stranger = people()
+    stranger.goto(f"/v/{letter_id}?h={hashlib.sha256(document).hexdigest()[:16]}", screen="verifikasi-publik")
+    expect(stranger.page.get_by_role("status")).to_have_text("Naskah ini sah: ditandatangani secara elektronik dan tercatat di esurat.")
+    expect(stranger.page.locator("dt:text-is('Nomor') + dd")).to_have_text(number)
+    expect(stranger.page.locator("dt:text-is('Hal') + dd")).to_have_text(subject)
+    expect(stranger.page.locator("dt:text-is('Penanda tangan') + dd")).not_to_be_empty()
+    stranger.goto(f"/v/{letter_id}?h=0000000000000000", screen="verifikasi-publik-tidak-cocok")
+    expect(stranger.page.get_by_role("status")).to_contain_text("tidak cocok")
+    expect(stranger.page.locator("dl.facts")).to_have_count(0)
+    # The PDF uploaded there is reported valid; a copy with one byte changed is not.
+    upload = stranger.page.get_by_label("Berkas PDF (paling besar 20 MB)")
+    upload.set_input_files(pdf_path)
+    stranger.page.get_by_role("button", name="Periksa").click()
+    expect(stranger.page.locator("#judul-hasil + p")).to_have_text("Berkas PDF ini sah (PAdES B-LTA).")
+    expect(stranger.page.locator("ul.checks li").first).to_be_visible()
+    stranger.check("hasil-periksa-pdf")
+    changed = bytearray(signed_pdf)
+    changed[len(changed) // 4] ^= 0x01
+    stranger.page.get_by_label("Berkas PDF (paling besar 20 MB)").set_input_files(
+        files=[{"name": "naskah-diubah.pdf", "mimeType": "application/pdf", "buffer": bytes(changed)}])
+    stranger.page.get_by_role("button", name="Periksa").click()
+    expect(stranger.page.locator("#judul-hasil + p")).to_have_text("Berkas PDF ini TIDAK sah.")
+    stranger.check("hasil-periksa-pdf-diubah")
 
     # Diskominfo's clerk registers it when it arrives.
     kominfo_clerk = people("diskominfo.tu")

@@ -228,7 +228,7 @@ public final class LetterPDFService: Sendable {
         }
         if let logo = settings.template.logoPNG {
             check.check(logo.count <= 1_048_576, "logoPng", "must be at most 1 MB")
-            check.check(logo.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "logoPng", "must be a PNG image")
+            if logo.count <= 1_048_576, let problem = LetterTemplate.logoProblem(logo) { check.check(false, "logoPng", problem) }
         }
         try check.throwIfInvalid()
         try await pool.withTransaction { tx in
