@@ -86,7 +86,8 @@ extension WebUI {
                 if let value { facts.append(["label": label, "value": value]) }
             }
         }
-        var view: [String: Any] = ["valid": valid, "verdict": verdict, "facts": facts]
+        // (swift-mustache has no `facts.0`: the section needs a flag of its own.)
+        var view: [String: Any] = ["valid": valid, "verdict": verdict, "facts": facts, "hasFacts": !facts.isEmpty]
         if valid, let revoked = check.certificateRevokedAt {
             view["revoked"] = "Sertifikat penanda tangan dicabut pada \(Indonesian.dateTime(revoked, in: TimeZone(identifier: "Asia/Jakarta") ?? .gmt)), setelah naskah ditandatangani."
         }

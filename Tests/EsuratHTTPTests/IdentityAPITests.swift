@@ -41,7 +41,9 @@ import Testing
             // The session lasts the configured lifetime…
             let lifetime: Double = try await test.pool.query(
                 "SELECT extract(epoch FROM expires_at - created_at)::float8 AS s FROM access_tokens WHERE kind = 'session'").single().decode("s")
-            #expect(abs(lifetime - 90) < 1)
+            // (created_at is the transaction's start, expires_at the server's clock a moment
+            // later: 1.6 s apart was seen with the whole suite loading both cores.)
+            #expect(abs(lifetime - 90) < 10)
             // …and once past it the token is refused. The expiry is moved rather than waited
             // for: a test that sleeps through a short lifetime fails when a busy machine is
             // slower than the lifetime between the login and the first request.

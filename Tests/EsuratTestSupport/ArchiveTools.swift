@@ -83,9 +83,10 @@ public enum ArchiveTools {
         try runSync(try bagitPythonSync(), ["-m", "bagit", "--validate", directory])
     }
 
-    /// Extracts `tar` into a new directory and returns the bag's path inside it.
+    /// Extracts `tar` into a new directory beside it (so it goes with the test's scratch
+    /// directory) and returns the bag's path inside it.
     static func extractSync(_ tar: String) throws -> String {
-        let directory = NSTemporaryDirectory() + "esurat-extract-\(UUID().uuidString)"
+        let directory = tar + ".extracted-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let result = try runSync("/usr/bin/tar", ["-xf", tar, "-C", directory])
         guard result.status == 0 else { throw ToolFailure(description: "tar -xf failed: \(result.output)") }
