@@ -97,6 +97,60 @@ import Testing
         for row in events { #expect(!(try row.decode("details", as: String.self)).contains("wrong-password")) }
     }
 
+    /// 30 wrong passwords for one account at once: the count was read before the (slow)
+    /// password check and written after it, so all 30 were checked. Now each attempt is
+    /// counted before its check: 5 are checked, 25 get 429.
+    @Test func parallelGuessesCannotPassTheFailureCount() async throws {
+        var limits = IdentityService.Limits()
+        limits.perAddress = 1_000
+        limits.concurrentHashes = 1_000
+        let test = try await TestApp.make(limits: limits)
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for guess in 0..<30 {
+                    group.addTask { try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "tebakan-\#(guess)"}"#).status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 5, "\(statuses)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 25)
+            #expect(try await test.pool.query("SELECT count(*) AS n FROM login_failures WHERE username = 'admin'").single().decode("n", as: Int.self) == 5)
+        }
+    }
+
+    /// A flood of logins from many addresses for many accounts: beyond 4 password checks at
+    /// once the rest are refused with 429 and Retry-After before they reach the database or
+    /// queue on the threads signing shares; a right password afterwards logs in, and leaves
+    /// no failure behind.
+    @Test func aFloodOfLoginsIsTurnedAwayBeforeTheHashingThreads() async throws {
+        var limits = IdentityService.Limits()
+        limits.perAddress = 10_000
+        let test = try await TestApp.make(limits: limits)
+        defer { test.close() }
+        try await test.application(trustForwardedFor: true).test(.router) { client in
+            let responses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
+                for guess in 0..<300 {
+                    group.addTask {
+                        let response = try await client.send(
+                            .post, "/api/v1/auth/login", json: #"{"username": "orang\#(guess)", "password": "tebakan-salah"}"#,
+                            headers: [.xForwardedFor: "198.51.100.\(guess % 250)"])
+                        return (response.status, response.headers[.retryAfter])
+                    }
+                }
+                return try await group.reduce(into: [(HTTPResponse.Status, String?)]()) { $0.append($1) }
+            }
+            let refused = responses.filter { $0.0 == .tooManyRequests }
+            let checked = responses.filter { $0.0 == .unauthorized }.count
+            #expect(!refused.isEmpty && refused.allSatisfy { $0.1 == "1" }, "\(responses.map(\.0))")
+            #expect(refused.count + checked == 300)
+            // Only the checked attempts reached the database.
+            #expect(try await test.pool.query("SELECT count(*) AS n FROM login_failures").single().decode("n", as: Int.self) == checked)
+            #expect(try await client.send(.post, "/api/v1/auth/login", json: #"{"username": "admin", "password": "\#(TestApp.adminPassword)"}"#).status == .ok)
+            #expect(try await test.pool.query("SELECT count(*) AS n FROM login_failures WHERE username = 'admin'").single().decode("n", as: Int.self) == 0)
+        }
+    }
+
     @Test func theRateLimitAlsoCountsPerClientAddress() async throws {
         var limits = IdentityService.Limits()
         limits.perAddress = 3

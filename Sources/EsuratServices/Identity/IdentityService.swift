@@ -2,6 +2,7 @@ public import EsuratDomain
 public import EsuratPostgres
 public import EsuratSigning
 public import Foundation
+import Synchronization
 
 /// Login, logout, bearer tokens and API tokens.
 ///
@@ -15,6 +16,9 @@ public final class IdentityService: Sendable {
         public var perAddress = 20
         public var window: Duration = .seconds(60)
         public var sessionLifetime: Duration = .seconds(12 * 3600)
+        /// Logins checking a password at once; more answer 429 at once. Twice the two
+        /// hashing threads, so they stay busy and signing never queues behind more than that.
+        public var concurrentHashes = 4
         public init() {}
     }
 
@@ -38,6 +42,24 @@ public final class IdentityService: Sendable {
     let limits: Limits
     /// Verified against for unknown usernames, so they take as long as known ones.
     let decoyHash: String
+    let hashSlots = Slots()
+
+    /// A counter of work in flight that refuses rather than queues.
+    final class Slots: Sendable {
+        private let taken = Atomic<Int>(0)
+
+        func tryAcquire(_ limit: Int) -> Bool {
+            var current = taken.load(ordering: .relaxed)
+            while current < limit {
+                let (exchanged, original) = taken.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+                if exchanged { return true }
+                current = original
+            }
+            return false
+        }
+
+        func release() { taken.subtract(1, ordering: .releasing) }
+    }
 
     public init(pool: PostgresPool, hasher: PasswordHasher, blocking: BlockingWork, limits: Limits = Limits()) throws {
         self.pool = pool
@@ -54,18 +76,39 @@ public final class IdentityService: Sendable {
         check.check(!password.isEmpty && password.count <= 1024, "password", "is required (at most 1024 characters)")
         try check.throwIfInvalid()
 
+        // A flood of logins is turned away before it reaches the database or the threads that
+        // signing also waits on: at most `concurrentHashes` logins check a password at once.
+        guard hashSlots.tryAcquire(limits.concurrentHashes) else {
+            throw ServiceError(.rateLimited, "The server is busy checking other logins; try again in a second.", retryAfterSeconds: 1)
+        }
+        defer { hashSlots.release() }
+
+        // The attempt is counted before the password is checked, under locks on the username
+        // and the address, so parallel guesses cannot all pass a count read before any of them
+        // failed. The row is taken back when the password is right.
         let windowSeconds = Int(limits.window.components.seconds)
-        let recent = try await pool.query(
-            """
-            SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)) AS by_user,
-                   (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3)) AS by_address,
-                   (SELECT extract(epoch FROM min(at) + make_interval(secs => $3) - now())::int8 FROM login_failures
-                     WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3)) AS retry_after
-            """, [username, request.clientAddress, Double(windowSeconds)]).single()
-        let byUser: Int = try recent.decode("by_user")
-        let byAddress: Int = try recent.decode("by_address")
-        if byUser >= limits.perUsername || byAddress >= limits.perAddress {
-            let retryAfter = max(1, try recent.decode("retry_after", as: Int?.self) ?? windowSeconds)
+        let (attemptID, retryAfter) = try await pool.withTransaction { tx -> (Int64?, Int) in
+            // Usernames before addresses, always: two logins never wait on each other in a cycle.
+            try await tx.query("SELECT pg_advisory_xact_lock(1, hashtext($1))", [username])
+            try await tx.query("SELECT pg_advisory_xact_lock(2, hashtext($1))", [request.clientAddress])
+            let recent = try await tx.query(
+                """
+                SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)) AS by_user,
+                       (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3)) AS by_address,
+                       (SELECT extract(epoch FROM min(at) + make_interval(secs => $3) - now())::int8 FROM login_failures
+                         WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3)) AS retry_after
+                """, [username, request.clientAddress, Double(windowSeconds)]).single()
+            let byUser: Int = try recent.decode("by_user")
+            let byAddress: Int = try recent.decode("by_address")
+            if byUser >= limits.perUsername || byAddress >= limits.perAddress {
+                return (nil, max(1, try recent.decode("retry_after", as: Int?.self) ?? windowSeconds))
+            }
+            let id: Int64 = try await tx.query(
+                "INSERT INTO login_failures (username, client_address) VALUES ($1, $2) RETURNING id", [username, request.clientAddress]
+            ).single().decode("id")
+            return (id, 0)
+        }
+        guard let attemptID else {
             try await pool.withTransaction { tx in
                 try await AuditLog.append(
                     .init("auth.login_rate_limited", objectType: "user", objectID: username, actorUserID: nil,
@@ -79,10 +122,10 @@ public final class IdentityService: Sendable {
             "SELECT id, username, full_name, nip, roles, unit_id, position_id, active, password_hash FROM users WHERE username = $1 AND active",
             [username])
         let stored: String = try rows.first?.decode("password_hash") ?? decoyHash
+        // No connection and no lock is held while the hash is computed.
         let matches = try await blocking.run { [hasher] in try hasher.verify(password, against: stored) }
         guard matches, let row = rows.first else {
             try await pool.withTransaction { tx in
-                try await tx.query("INSERT INTO login_failures (username, client_address) VALUES ($1, $2)", [username, request.clientAddress])
                 try await AuditLog.append(
                     .init("auth.login_failed", objectType: "user", objectID: username, actorUserID: try rows.first?.decode("id", as: UUID.self),
                           details: ["username": username]),
@@ -99,6 +142,7 @@ public final class IdentityService: Sendable {
                 "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at) VALUES ($1, $2, 'session', $3)",
                 [PostgresBytes(hash), user.id, expiresAt])
             if let rehash { try await tx.query("UPDATE users SET password_hash = $2 WHERE id = $1", [user.id, rehash]) }
+            try await tx.query("DELETE FROM login_failures WHERE id = $1", [attemptID])
             try await AuditLog.append(
                 .init("auth.login", objectType: "user", objectID: user.id.uuidString, actorUserID: user.id, details: ["username": username]),
                 request: request, on: tx)
