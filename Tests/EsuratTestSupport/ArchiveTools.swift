@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Stock tools the archive tests judge exports with: the PyPI `bagit` validator in a
 /// virtualenv, `openssl`, `tar`, the `esurat` binary, and a Python rewriter of tar archives
@@ -61,8 +62,16 @@ public enum ArchiveTools {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("esurat").path
     }
 
+    /// Held while a virtualenv is checked or made: tests running in parallel otherwise make
+    /// the same one at once, and one of them imports from a half-installed package.
+    static let virtualenvs = Mutex(())
+
     /// A virtualenv with the PyPI `bagit` package, made once per machine (python3-venv).
     static func bagitPythonSync() throws -> String {
+        try virtualenvs.withLock { _ in try bagitPythonUnlocked() }
+    }
+
+    private static func bagitPythonUnlocked() throws -> String {
         let venv = NSTemporaryDirectory() + "esurat-test-bagit-venv"
         let python = venv + "/bin/python"
         if FileManager.default.fileExists(atPath: python), try runSync(python, ["-c", "import bagit"]).status == 0 { return python }

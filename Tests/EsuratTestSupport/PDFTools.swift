@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The stock validators of signed PDFs: pyHanko (PyPI, pinned in Tests/pdf/requirements.txt,
 /// in a virtualenv made once per set of pins), poppler's pdfsig with an NSS database that
@@ -8,19 +9,21 @@ public enum PDFTools {
 
     /// The `pyhanko` command of the pinned virtualenv.
     public static func pyhanko() async throws -> String {
-        try await ArchiveTools.offThePool {
-            let requirements = root.appendingPathComponent("Tests/pdf/requirements.txt").path
-            let pins = (try? String(contentsOfFile: requirements, encoding: .utf8)) ?? ""
-            let key = String(UInt64(bitPattern: Int64(pins.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) })), radix: 16)
-            let venv = NSTemporaryDirectory() + "esurat-test-pyhanko-venv-\(key)"
-            let command = venv + "/bin/pyhanko"
-            if FileManager.default.isExecutableFile(atPath: command), try ArchiveTools.runSync(command, ["--version"]).status == 0 { return command }
-            let made = try ArchiveTools.runSync("/usr/bin/env", ["python3", "-m", "venv", venv])
-            guard made.status == 0 else { throw ArchiveTools.ToolFailure(description: "python3 -m venv failed: \(made.output)") }
-            let installed = try ArchiveTools.runSync(venv + "/bin/pip", ["install", "--quiet", "-r", requirements])
-            guard installed.status == 0 else { throw ArchiveTools.ToolFailure(description: "pip install -r \(requirements) failed: \(installed.output)") }
-            return command
-        }
+        try await ArchiveTools.offThePool { try ArchiveTools.virtualenvs.withLock { _ in try pyhankoUnlocked() } }
+    }
+
+    private static func pyhankoUnlocked() throws -> String {
+        let requirements = root.appendingPathComponent("Tests/pdf/requirements.txt").path
+        let pins = (try? String(contentsOfFile: requirements, encoding: .utf8)) ?? ""
+        let key = String(UInt64(bitPattern: Int64(pins.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) })), radix: 16)
+        let venv = NSTemporaryDirectory() + "esurat-test-pyhanko-venv-\(key)"
+        let command = venv + "/bin/pyhanko"
+        if FileManager.default.isExecutableFile(atPath: command), try ArchiveTools.runSync(command, ["--version"]).status == 0 { return command }
+        let made = try ArchiveTools.runSync("/usr/bin/env", ["python3", "-m", "venv", venv])
+        guard made.status == 0 else { throw ArchiveTools.ToolFailure(description: "python3 -m venv failed: \(made.output)") }
+        let installed = try ArchiveTools.runSync(venv + "/bin/pip", ["install", "--quiet", "-r", requirements])
+        guard installed.status == 0 else { throw ArchiveTools.ToolFailure(description: "pip install -r \(requirements) failed: \(installed.output)") }
+        return command
     }
 
     /// The virtualenv's python, for pyHanko's API.
