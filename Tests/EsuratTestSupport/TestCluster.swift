@@ -38,14 +38,25 @@ public enum TestCluster {
     public static func freshDatabase(poolSize: Int = 4, configure: (inout PostgresPoolConfiguration) -> Void = { _ in }) async throws -> PostgresPool {
         let url = try await url()
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = PostgresPool(configuration: .init(connectionString: url))
+        let admin = PostgresPool(configuration: patient(.init(connectionString: url)))
         defer { admin.close() }
         // The name is made here from a UUID, never from input; CREATE DATABASE takes no parameters.
         try await admin.withConnection { try await $0.runScript(PostgresQuery(trustedSQL: "CREATE DATABASE \(name)")) }
-        var configuration = PostgresPoolConfiguration(connectionString: databaseURL(url, name))
+        var configuration = patient(PostgresPoolConfiguration(connectionString: databaseURL(url, name)))
         configuration.size = poolSize
         configure(&configuration)
         return PostgresPool(configuration: configuration)
+    }
+
+    /// The whole suite starts at once on two cores: some fifty tests create their databases and
+    /// run every migration in the same seconds, and a connection can then take longer than the
+    /// production default of 5 s to be accepted (seen in CI as "timeout expired"). Tests that
+    /// are about timeouts set their own in `configure`.
+    private static func patient(_ configuration: PostgresPoolConfiguration) -> PostgresPoolConfiguration {
+        var configuration = configuration
+        configuration.connectTimeout = .seconds(60)
+        configuration.acquireTimeout = .seconds(60)
+        return configuration
     }
 
     /// `url` with its database replaced by `database`.
