@@ -99,7 +99,7 @@ public enum HTTPServer {
             ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),
             identity: IdentityHandlers(identity: services.identity),
             organisation: OrganisationHandlers(organisation: services.organisation),
-            pki: PKIHandlers(pki: services.pki),
+            pki: PKIHandlers(pki: services.pki, identity: services.identity),
             letters: LetterHandlers(letters: services.letters),
             workflows: WorkflowHandlers(workflows: WorkflowService(pool: services.pool)),
             classifications: ClassificationHandlers(classifications: ClassificationService(pool: services.pool)),

@@ -5,10 +5,13 @@ import OpenAPIRuntime
 /// Signing keys, the CA chain, CRLs and revocation.
 struct PKIHandlers: Sendable {
     let pki: PKIService
+    let identity: IdentityService
 
     func createSigningKey(_ input: Operations.CreateSigningKey.Input) async throws -> Operations.CreateSigningKey.Output {
         guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
-        let issued = try await pki.issueSigningKey(for: try RequestScope.caller(), passphrase: body.passphrase, request: RequestScope.info)
+        let caller = try RequestScope.caller()
+        let confirmation = try await identity.confirmPassword(body.password, of: caller, request: RequestScope.info)
+        let issued = try await pki.issueSigningKey(for: caller, passphrase: body.passphrase, confirmation: confirmation, request: RequestScope.info)
         return .created(.init(body: .json(.init(certificateSerial: issued.certificateSerial, subject: issued.subject, notAfter: issued.notAfter))))
     }
 

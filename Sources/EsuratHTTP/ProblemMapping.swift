@@ -54,7 +54,7 @@ enum ProblemMapping {
             problem = Problem(status: .unauthorized, detail: error.detail)
             problem.headers["WWW-Authenticate"] = "Bearer realm=\"esurat\""
         case .forbidden:
-            problem = Problem(status: .forbidden, detail: error.detail)
+            problem = Problem(status: .forbidden, detail: error.detail, errors: fields)
         case .notFound:
             problem = Problem(status: .notFound, detail: error.detail)
         case .conflict:

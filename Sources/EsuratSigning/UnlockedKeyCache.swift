@@ -57,6 +57,16 @@ public final class UnlockedKeyCache: Sendable {
         return key
     }
 
+    /// The key `keyID` names when `passphrase` opened it within the lifetime; nil otherwise
+    /// (never unlocked here, expired, or another passphrase), for the caller to try the full
+    /// unlock, counted as a guess. Costs an HMAC.
+    public func cached(keyID: String, passphrase: String) -> PrivateKey? {
+        guard lifetime > .zero, let entry = entries.withLock({ $0[keyID] }), entry.expires > ContinuousClock.now,
+              let mac = try? hmac(entry.salt, passphrase), Self.equal(entry.mac, mac)
+        else { return nil }
+        return entry.key
+    }
+
     /// Forgets a key at once (revoked, replaced).
     public func forget(keyID: String) {
         _ = entries.withLock { $0.removeValue(forKey: keyID) }

@@ -241,7 +241,8 @@ extension WebUI {
             "disposition.completed": "Disposisi selesai", "disposition.created": "Disposisi dibuat", "disposition.escalated": "Disposisi lewat batas waktu",
             "disposition.forwarded": "Disposisi diteruskan", "disposition.read": "Disposisi dibaca", "inbox.registered": "Naskah masuk diregistrasi",
             "pki.certificate_revoked": "Sertifikat dicabut", "pki.initialised": "Otoritas sertifikat disiapkan",
-            "pki.signing_key_issued": "Kunci tanda tangan diterbitkan", "position.created": "Jabatan dibuat", "unit.created": "Unit dibuat",
+            "pki.signing_key_issued": "Kunci tanda tangan diterbitkan", "pki.signing_key_replaced": "Kunci tanda tangan diganti",
+            "auth.password_confirmation_failed": "Konfirmasi kata sandi gagal", "position.created": "Jabatan dibuat", "unit.created": "Unit dibuat",
             "unit.deactivated": "Unit dinonaktifkan", "unit.reactivated": "Unit diaktifkan kembali", "unit.renamed": "Unit diganti nama",
             "user.bootstrap_admin": "Akun admin pertama dibuat", "user.created": "Akun dibuat", "workflow.defined": "Alur naskah ditetapkan",
         ]

@@ -122,12 +122,18 @@ enum Indonesian {
         case "letter.returned": "Dikembalikan"
         case "letter.withdrawn": "Ditarik kembali"
         case "letter.signed": "Ditandatangani dan diberi nomor"
+        case "letter.sign_passphrase_wrong": "Penandatanganan ditolak: passphrase salah"
         case "letter.step_escalated": "Lewat batas waktu, diteruskan ke atasan"
         case "letter.attachment_added": "Lampiran ditambahkan"
         case "letter.dispatching": "Sedang dikirim"
         case "letter.delivered": "Terkirim ke semua penerima"
         default: "Perubahan naskah"
         }
+    }
+
+    /// "15 menit", "1 menit": a wait told to a user, rounded up to whole minutes.
+    static func minutes(_ seconds: Int) -> String {
+        "\(max(1, (seconds + 59) / 60)) menit"
     }
 
     /// The verification checks a clerk reads.

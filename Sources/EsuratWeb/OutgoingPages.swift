@@ -421,6 +421,12 @@ extension WebUI {
             return Self.redirect(location)
         } catch let error as ServiceError {
             try? await idempotency.abandon(user: user, key: key)
+            if error.kind == .rateLimited {
+                return try await letterPage(
+                    id, session: session, notice: nil,
+                    signError: "Terlalu banyak passphrase yang salah. Penandatanganan Anda ditahan selama \(Indonesian.minutes(error.retryAfterSeconds ?? 900)); coba lagi sesudahnya.",
+                    status: .tooManyRequests)
+            }
             if error.kind == .unprocessable || error.kind == .validation {
                 let message = error.fields.first { $0.field == "passphrase" }.map { Indonesian.fieldMessage($0.message) } ?? Indonesian.summary(error)
                 return try await letterPage(id, session: session, notice: nil, signError: message, status: .unprocessableContent)

@@ -51,12 +51,18 @@ extension WebUI {
                 return try await self.accountPage(session: session, notice: nil, errors: ["ulangi": "Kedua passphrase tidak sama."], status: .unprocessableContent)
             }
             do {
-                _ = try await self.services.pki.issueSigningKey(for: session.caller, passphrase: passphrase, request: self.requestInfo)
-            } catch let error as ServiceError where error.kind == .validation || error.kind == .unprocessable || error.kind == .forbidden {
+                let confirmation = try await self.services.identity.confirmPassword(form["password"] ?? "", of: session.caller, request: self.requestInfo)
+                _ = try await self.services.pki.issueSigningKey(
+                    for: session.caller, passphrase: passphrase, confirmation: confirmation, request: self.requestInfo)
+            } catch let error as ServiceError
+                where error.kind == .validation || error.kind == .unprocessable || error.kind == .forbidden || error.kind == .rateLimited {
                 var errors = Self.fieldErrors(error)
                 if errors["nip"] != nil { errors["passphrase"] = "Akun Anda belum memiliki NIP. Minta admin mencatatnya terlebih dahulu." }
-                if error.kind == .forbidden { errors["passphrase"] = "Hanya pejabat yang dapat memiliki kunci tanda tangan elektronik." }
-                return try await self.accountPage(session: session, notice: nil, errors: errors, status: .unprocessableContent)
+                if errors["password"] != nil { errors["password"] = error.kind == .forbidden ? "Kata sandi akun salah." : "Isi kata sandi akun Anda." }
+                if error.kind == .forbidden && errors["password"] == nil { errors["passphrase"] = "Hanya pejabat yang dapat memiliki kunci tanda tangan elektronik." }
+                if error.kind == .rateLimited { errors["password"] = "Terlalu banyak percobaan kata sandi. Tunggu satu menit lalu coba lagi." }
+                return try await self.accountPage(
+                    session: session, notice: nil, errors: errors, status: error.kind == .rateLimited ? .tooManyRequests : .unprocessableContent)
             }
             return Self.redirect("/akun?pesan=kunci")
         })

@@ -44,7 +44,7 @@ func wibDay(offset: Int) -> String {
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
             let auditor = try await client.login("auditor", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
 
             for (n, subject) in ["Undangan Rapat Koordinasi TTE", "Laporan Realisasi Anggaran", "Pemberitahuan Libur Nasional"].enumerated() {
                 let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(subject: subject)).json()["id"] as? String ?? ""
@@ -394,7 +394,7 @@ func wibDay(offset: Int) -> String {
             let auditor = try await client.login("auditor", "kata-sandi-123")
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
             let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
             #expect(try await client.send(.get, "/api/v1/letters/\(id)", token: tu).json()["retention"] == nil, "a draft is not a record yet")
             _ = try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu)

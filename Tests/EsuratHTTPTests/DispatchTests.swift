@@ -401,7 +401,7 @@ import Testing
             _ = try await OrganisationAPITests.user(client, dinas.admin, username: "tu.socah", roles: ["clerk"], unit: dinas.recipient)
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
             var sent: [String] = []
             for (subject, security) in [("Undangan Rapat Koordinasi Penanggulangan Banjir", "biasa"), ("Laporan Pemeriksaan Khusus", "rahasia")] {
                 let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(security: security, subject: subject)).json()["id"] as? String ?? ""
@@ -489,7 +489,7 @@ import Testing
             _ = try await OrganisationAPITests.user(client, admin, username: "sekcam.k", roles: ["official"], unit: dinas.recipient, position: sekcamPosition)
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            _ = try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            _ = try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#)
             let letter = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
             _ = try await client.send(.post, "/api/v1/letters/\(letter)/submit", token: tu)
             _ = try await client.send(.post, "/api/v1/letters/\(letter)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
@@ -558,7 +558,7 @@ import Testing
 
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
             let letter = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
             _ = try await client.send(.post, "/api/v1/letters/\(letter)/submit", token: tu)
             _ = try await client.send(.post, "/api/v1/letters/\(letter)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)

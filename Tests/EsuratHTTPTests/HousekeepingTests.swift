@@ -35,8 +35,11 @@ import Testing
                 ('hidup', 'h', 3, now(), now(), NULL, NULL)
             """)
 
+        try await pool.query(
+            "INSERT INTO signing_passphrase_failures (user_id, at) VALUES ($1, now() - interval '2 days'), ($1, now())", [admin])
+
         let deleted = try await Housekeeping(pool: pool, logger: Logger(label: "test")).sweep(batch: 1)
-        #expect(deleted == ["idempotency_keys": 1, "login_failures": 1, "access_tokens": 2, "dispatch_workers": 1])
+        #expect(deleted == ["idempotency_keys": 1, "login_failures": 1, "access_tokens": 2, "dispatch_workers": 1, "signing_passphrase_failures": 1])
         let tokens = try await pool.query("SELECT token_hash FROM access_tokens WHERE user_id = $1", [admin]).map { try $0.decode("token_hash", as: PostgresBytes.self).bytes.first }
         #expect(Set(tokens).isSuperset(of: [3, 4]) && !tokens.contains(1) && !tokens.contains(2))
         #expect(try await pool.query("SELECT key FROM idempotency_keys").map { try $0.decode("key", as: String.self) } == ["baru"])

@@ -56,7 +56,7 @@ struct Dinas {
             let kabid = try await client.login("kabid", "kata-sandi-123")
             let sekretaris = try await client.login("sekretaris", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
 
             let created = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(reviewers: [dinas.kabidPosition, dinas.sekretarisPosition]))
             #expect(created.status == .created, "\(created.text)")
@@ -190,7 +190,7 @@ struct Dinas {
             let dinas = try await Dinas.make(client)
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
             var ids: [String] = []
             for _ in 0..<count {
                 let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
@@ -257,7 +257,7 @@ struct Dinas {
             let window = #"{"positionId": "\#(kadis)", "userId": "\#(sekretaris)", "capacity": "plt", "validFrom": "\#(iso.string(from: Date() - 60))", "validUntil": "\#(iso.string(from: Date() + 86_400))"}"#
             #expect(try await client.send(.post, "/api/v1/delegations", token: admin, json: window).status == .created)
             let token = try await client.login("sekdin", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-sekdin"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-sekdin", "password": "kata-sandi-123"}"#).status == .created)
             let draft = #"{"type": "surat_dinas", "subject": "Penyaluran Bantuan Sosial", "classificationCode": "400", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi surat", "recipients": [{"unitId": "\#(recipient)", "role": "to"}], "signerPositionId": "\#(kadis)", "reviewerPositionIds": []}"#
             let id = try await client.send(.post, "/api/v1/letters", token: token, json: draft).json()["id"] as? String ?? ""
             #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: token).json()["status"] as? String == "awaiting_signature")
@@ -346,7 +346,7 @@ struct Dinas {
             let tu = try await client.login("tu", "kata-sandi-123")
             let kadis = try await client.login("kadis", "kata-sandi-123")
             let staf = try await client.login("staf", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#).status == .created)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#).status == .created)
             let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft()).json()["id"] as? String ?? ""
             func upload(_ bytes: [UInt8], type: String, name: String, token: String? = nil) async throws -> TestResponse {
                 try await client.execute(

@@ -17,7 +17,7 @@ import Testing
     static func signedLetter(_ client: some TestClientProtocol, _ dinas: Dinas, security: String = "biasa", subject: String = "Undangan Rapat Koordinasi TTE") async throws -> String {
         let tu = try await client.login("tu", "kata-sandi-123")
         let kadis = try await client.login("kadis", "kata-sandi-123")
-        _ = try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+        _ = try await client.send(.post, "/api/v1/me/signing-key", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#)
         let id = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(security: security, subject: subject)).json()["id"] as? String ?? ""
         #expect(try await client.send(.post, "/api/v1/letters/\(id)/submit", token: tu).status == .ok)
         let signed = try await client.send(.post, "/api/v1/letters/\(id)/sign", token: kadis, json: #"{"passphrase": "frasa-sandi-kadis"}"#)

@@ -22,11 +22,11 @@ import Testing
             _ = official
             let token = try await client.login("kadis", "kata-sandi-123")
 
-            let short = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "pendek"}"#)
+            let short = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "pendek", "password": "kata-sandi-123"}"#)
             #expect(short.status == .badRequest)
             #expect(try short.problem().errors?.first?.field == "passphrase")
 
-            let issued = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-kadis"}"#)
+            let issued = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-kadis", "password": "kata-sandi-123"}"#)
             #expect(issued.status == .created, "\(issued.text)")
             let body = try issued.json()
             let serial = try #require(body["certificateSerial"] as? String)
@@ -58,7 +58,7 @@ import Testing
             let staff = try await OrganisationAPITests.user(client, admin, username: "staf", roles: ["staff"], unit: unit)
             _ = staff
             let staffToken = try await client.login("staf", "kata-sandi-123")
-            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: staffToken, json: #"{"passphrase": "frasa-sandi-staf"}"#).status == .forbidden)
+            #expect(try await client.send(.post, "/api/v1/me/signing-key", token: staffToken, json: #"{"passphrase": "frasa-sandi-staf", "password": "kata-sandi-123"}"#).status == .forbidden)
             #expect(try await client.send(.post, "/api/v1/pki/certificates/\(serial)/revoke", token: token, json: #"{"reason": "keyCompromise"}"#).status == .forbidden)
             let badReason = try await client.send(.post, "/api/v1/pki/certificates/\(serial)/revoke", token: admin, json: #"{"reason": "bosan"}"#)
             #expect(badReason.status == .badRequest)
@@ -78,7 +78,7 @@ import Testing
             let unit = try await OrganisationAPITests.unit(client, admin, code: "BAPPEDA")
             _ = try await OrganisationAPITests.user(client, admin, username: "tanpanip", roles: ["official"], unit: unit)
             let token = try await client.login("tanpanip", "kata-sandi-123")
-            let response = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-ok"}"#)
+            let response = try await client.send(.post, "/api/v1/me/signing-key", token: token, json: #"{"passphrase": "frasa-sandi-ok", "password": "kata-sandi-123"}"#)
             #expect(response.status == .unprocessableContent)
             #expect(try response.problem().errors?.first?.field == "nip")
         }

@@ -35,6 +35,12 @@ def test_a_letter_from_draft_to_completed_disposition(people):
     expect(head.page.locator("#ulangi-error")).to_have_text("Kedua passphrase tidak sama.")
     head.page.get_by_label("Passphrase baru").fill(DINKES_PASSPHRASE)
     head.page.get_by_label("Ulangi passphrase").fill(DINKES_PASSPHRASE)
+    head.page.get_by_label("Kata sandi akun Anda").fill("bukan-kata-sandinya")
+    head.page.get_by_role("button", name=re.compile(r"^\s*Buat Kunci")).click()
+    expect(head.page.locator("#password-error")).to_have_text("Kata sandi akun salah.")
+    head.page.get_by_label("Passphrase baru").fill(DINKES_PASSPHRASE)
+    head.page.get_by_label("Ulangi passphrase").fill(DINKES_PASSPHRASE)
+    head.page.get_by_label("Kata sandi akun Anda").fill(PASSWORD)
     head.page.get_by_role("button", name=re.compile(r"^\s*Buat Kunci")).click()
     expect(head.notice()).to_contain_text("Kunci tanda tangan elektronik Anda telah dibuat")
 

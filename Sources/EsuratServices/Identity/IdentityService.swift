@@ -83,41 +83,7 @@ public final class IdentityService: Sendable {
         }
         defer { hashSlots.release() }
 
-        // The attempt is counted before the password is checked, under locks on the username
-        // and the address, so parallel guesses cannot all pass a count read before any of them
-        // failed. The row is taken back when the password is right.
-        let windowSeconds = Int(limits.window.components.seconds)
-        let (attemptID, retryAfter) = try await pool.withTransaction { tx -> (Int64?, Int) in
-            // Usernames before addresses, always: two logins never wait on each other in a cycle.
-            try await tx.query("SELECT pg_advisory_xact_lock(1, hashtext($1))", [username])
-            try await tx.query("SELECT pg_advisory_xact_lock(2, hashtext($1))", [request.clientAddress])
-            let recent = try await tx.query(
-                """
-                SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)) AS by_user,
-                       (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3)) AS by_address,
-                       (SELECT extract(epoch FROM min(at) + make_interval(secs => $3) - now())::int8 FROM login_failures
-                         WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3)) AS retry_after
-                """, [username, request.clientAddress, Double(windowSeconds)]).single()
-            let byUser: Int = try recent.decode("by_user")
-            let byAddress: Int = try recent.decode("by_address")
-            if byUser >= limits.perUsername || byAddress >= limits.perAddress {
-                return (nil, max(1, try recent.decode("retry_after", as: Int?.self) ?? windowSeconds))
-            }
-            let id: Int64 = try await tx.query(
-                "INSERT INTO login_failures (username, client_address) VALUES ($1, $2) RETURNING id", [username, request.clientAddress]
-            ).single().decode("id")
-            return (id, 0)
-        }
-        guard let attemptID else {
-            try await pool.withTransaction { tx in
-                try await AuditLog.append(
-                    .init("auth.login_rate_limited", objectType: "user", objectID: username, actorUserID: nil,
-                          details: ["username": username]),
-                    request: request, on: tx)
-            }
-            throw ServiceError(.rateLimited, "Too many failed logins; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter)
-        }
-
+        let attemptID = try await countAttempt(username: username, request: request)
         let rows = try await pool.query(
             "SELECT id, username, full_name, nip, roles, unit_id, position_id, active, password_hash FROM users WHERE username = $1 AND active",
             [username])
@@ -148,6 +114,91 @@ public final class IdentityService: Sendable {
                 request: request, on: tx)
         }
         return Session(token: token, expiresAt: expiresAt, user: user)
+    }
+
+    /// Proof that the caller typed their account password just now: what making or replacing
+    /// a signing key asks for, so a stolen session alone cannot give itself a key it can sign
+    /// with. Only ``IdentityService/confirmPassword(_:of:request:)`` makes one.
+    public struct PasswordConfirmation: Sendable {
+        public let userID: UUID
+        public let at: Date
+        /// How long a confirmation stands: long enough for the request that asked for it.
+        public static let lifetime: TimeInterval = 60
+
+        fileprivate init(userID: UUID) {
+            self.userID = userID
+            self.at = Date()
+        }
+
+        func stands(for caller: Authenticated) -> Bool {
+            userID == caller.user.id && Date().timeIntervalSince(at) < Self.lifetime
+        }
+    }
+
+    /// Checks the caller's account password again, counted and limited like a login (a
+    /// stolen session must not guess it at hashing speed); a wrong one is audited and answers
+    /// 403 naming `password`.
+    public func confirmPassword(_ password: String, of caller: Authenticated, request: RequestInfo) async throws -> PasswordConfirmation {
+        var check = Validator()
+        check.check(!password.isEmpty && password.count <= 1024, "password", "is required: the account password (at most 1024 characters)")
+        try check.throwIfInvalid()
+        guard hashSlots.tryAcquire(limits.concurrentHashes) else {
+            throw ServiceError(.rateLimited, "The server is busy checking other passwords; try again in a second.", retryAfterSeconds: 1)
+        }
+        defer { hashSlots.release() }
+        let attemptID = try await countAttempt(username: caller.user.username, request: request)
+        let stored: String = try await pool.query("SELECT password_hash FROM users WHERE id = $1 AND active", [caller.user.id])
+            .first?.decode("password_hash") ?? decoyHash
+        let matches = try await blocking.run { [hasher] in try hasher.verify(password, against: stored) }
+        guard matches else {
+            try await pool.withTransaction { tx in
+                try await AuditLog.append(
+                    .init("auth.password_confirmation_failed", objectType: "user", objectID: caller.user.id.uuidString, actorUserID: caller.user.id),
+                    request: request, on: tx)
+            }
+            throw ServiceError(.forbidden, "The account password is wrong.", fields: [.init("password", "is not this account's password")])
+        }
+        try await pool.query("DELETE FROM login_failures WHERE id = $1", [attemptID])
+        return PasswordConfirmation(userID: caller.user.id)
+    }
+
+    /// Counts one password check against `username` and the client's address before it is
+    /// made, under locks on both, so parallel guesses cannot all pass a count read before any
+    /// of them failed; 429 when either is over its limit. The caller deletes the row when the
+    /// password was right.
+    private func countAttempt(username: String, request: RequestInfo) async throws -> Int64 {
+        let windowSeconds = Int(limits.window.components.seconds)
+        let (attemptID, retryAfter) = try await pool.withTransaction { tx -> (Int64?, Int) in
+            // Usernames before addresses, always: two logins never wait on each other in a cycle.
+            try await tx.query("SELECT pg_advisory_xact_lock(1, hashtext($1))", [username])
+            try await tx.query("SELECT pg_advisory_xact_lock(2, hashtext($1))", [request.clientAddress])
+            let recent = try await tx.query(
+                """
+                SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)) AS by_user,
+                       (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3)) AS by_address,
+                       (SELECT extract(epoch FROM min(at) + make_interval(secs => $3) - now())::int8 FROM login_failures
+                         WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3)) AS retry_after
+                """, [username, request.clientAddress, Double(windowSeconds)]).single()
+            let byUser: Int = try recent.decode("by_user")
+            let byAddress: Int = try recent.decode("by_address")
+            if byUser >= limits.perUsername || byAddress >= limits.perAddress {
+                return (nil, max(1, try recent.decode("retry_after", as: Int?.self) ?? windowSeconds))
+            }
+            let id: Int64 = try await tx.query(
+                "INSERT INTO login_failures (username, client_address) VALUES ($1, $2) RETURNING id", [username, request.clientAddress]
+            ).single().decode("id")
+            return (id, 0)
+        }
+        guard let attemptID else {
+            try await pool.withTransaction { tx in
+                try await AuditLog.append(
+                    .init("auth.login_rate_limited", objectType: "user", objectID: username, actorUserID: nil,
+                          details: ["username": username]),
+                    request: request, on: tx)
+            }
+            throw ServiceError(.rateLimited, "Too many failed password checks; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter)
+        }
+        return attemptID
     }
 
     /// Revokes the token the request came with.

@@ -10,6 +10,10 @@ extension LetterService {
     /// canonical document and its CAdES-T signature, one outbox delivery per
     /// recipient and the audit event. Any failure (a wrong passphrase, a revoked or expired
     /// certificate) rolls everything back, the number included.
+    ///
+    /// Wrong passphrases are limited per official (``SigningLimits``), counted so that
+    /// parallel guesses cannot pass the count, and each is audited on the letter as
+    /// `letter.sign_passphrase_wrong`.
     public func sign(_ id: UUID, passphrase: String, caller: IdentityService.Authenticated, request: RequestInfo) async throws -> LetterRecord {
         var check = Validator()
         check.check(!passphrase.isEmpty && passphrase.count <= 1024, "passphrase", "is required")
@@ -17,6 +21,26 @@ extension LetterService {
         let tsa = try pki.timestampAuthority()
         // The CRL the PDF's DSS carries, read before any lock is taken.
         let crl = try await pki.currentCRL()
+        guard try await signed(id, passphrase: passphrase, caller: caller, request: request, tsa: tsa, crl: crl) else {
+            throw ServiceError(.unprocessable, "The passphrase does not unlock your signing key.", fields: [.init("passphrase", "does not unlock the signing key")])
+        }
+        // The view is read after the commit: inside, it would hold the unit's number lock
+        // longer and serialise the unit's other signings behind it.
+        return try await letter(id, caller: caller)
+    }
+
+    /// How many wrong signing passphrases an official may type within a window.
+    public struct SigningLimits: Sendable {
+        public var perSigner = 5
+        public var window: Duration = .seconds(15 * 60)
+        public init() {}
+    }
+
+    /// False when the passphrase was wrong: that transaction commits only the counted failure
+    /// and its audit event.
+    private func signed(
+        _ id: UUID, passphrase: String, caller: IdentityService.Authenticated, request: RequestInfo, tsa: TimestampAuthority, crl: [UInt8]
+    ) async throws -> Bool {
         try await pool.withTransaction { tx in
             let (state, _) = try await self.lockedState(id, caller: caller, on: tx)
             let (next, actions) = try Self.transition(LetterWorkflow.apply(.sign, to: state, by: Self.workflowActor(caller), at: Date()))
@@ -61,14 +85,42 @@ extension LetterService {
             let keyPEM: String = try keyRow.decode("private_key")
             let serial: String = try keyRow.decode("certificate_serial")
             let certificate = try Certificate(pem: try keyRow.decode("certificate"))
+            // A passphrase the key cache knows is right costs an HMAC and is never counted, so a
+            // head signing a morning's batch at once is not slowed. Any other is tried with the
+            // full scrypt unlock, one at a time per official across every replica (the lock),
+            // after the failures of the window were counted: parallel guesses cannot pass the
+            // count, and a wrong one commits its failure before the next guess may look.
             let key: PrivateKey
-            do {
-                key = try await self.blocking.run { [keyCache = self.keyCache] in
-                    if let keyCache { try keyCache.unlock(keyID: serial, pem: keyPEM, passphrase: passphrase) }
-                    else { try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase) }
+            if let known = self.keyCache?.cached(keyID: serial, passphrase: passphrase) {
+                key = known
+            } else {
+                let window = Double(self.signingLimits.window.components.seconds)
+                let gate = try await tx.pipelined([
+                    PostgresStatement("SELECT pg_advisory_xact_lock(3, hashtext($1))", [caller.user.id.uuidString]),
+                    PostgresStatement(
+                        """
+                        SELECT count(*) AS failures, extract(epoch FROM min(at) + make_interval(secs => $2) - now())::int8 AS retry_after
+                        FROM signing_passphrase_failures WHERE user_id = $1 AND at > now() - make_interval(secs => $2)
+                        """, [caller.user.id, window]),
+                ])
+                let counted = try gate[1].single()
+                if try counted.decode("failures", as: Int.self) >= self.signingLimits.perSigner {
+                    let retryAfter = max(1, try counted.decode("retry_after", as: Int?.self) ?? Int(window))
+                    throw ServiceError(.rateLimited, "Too many wrong signing passphrases; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter)
                 }
-            } catch PrivateKey.UnlockError.wrongPassphrase {
-                throw ServiceError(.unprocessable, "The passphrase does not unlock your signing key.", fields: [.init("passphrase", "does not unlock the signing key")])
+                do {
+                    key = try await self.blocking.run { [keyCache = self.keyCache] in
+                        if let keyCache { try keyCache.unlock(keyID: serial, pem: keyPEM, passphrase: passphrase) }
+                        else { try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase) }
+                    }
+                } catch PrivateKey.UnlockError.wrongPassphrase {
+                    try await tx.query("INSERT INTO signing_passphrase_failures (user_id) VALUES ($1)", [caller.user.id])
+                    try await AuditLog.append(
+                        .init("letter.sign_passphrase_wrong", objectType: "letter", objectID: id.uuidString, actorUserID: caller.user.id,
+                              actingPosition: acting),
+                        request: request, on: tx)
+                    return false
+                }
             }
 
             let letter = try facts[1].single()
@@ -185,9 +237,7 @@ extension LetterService {
             writes += try self.auditStatements(actions, letter: id, caller: caller, request: request)
             writes.append(PostgresStatement("SELECT pg_notify('deliveries', $1)", [id.uuidString]))
             try await tx.pipelinedAndCommit(writes)
+            return true
         }
-        // The view is read after the commit: inside, it would hold the unit's number lock
-        // longer and serialise the unit's other signings behind it.
-        return try await letter(id, caller: caller)
     }
 }

@@ -13,12 +13,17 @@ public final class LetterService: Sendable {
     let blocking: BlockingWork
     let keyCache: UnlockedKeyCache?
     let printer: LetterPrinter
+    let signingLimits: SigningLimits
 
     /// `keyCache` keeps signers' keys unlocked for a while after their passphrase opened
     /// them (see ``UnlockedKeyCache``); nil unlocks the key for every signature.
     /// `printer` makes the PDF every signature produces.
-    public init(pool: PostgresPool, pki: PKIService, blocking: BlockingWork, keyCache: UnlockedKeyCache? = nil, printer: LetterPrinter) {
+    public init(
+        pool: PostgresPool, pki: PKIService, blocking: BlockingWork, keyCache: UnlockedKeyCache? = nil, printer: LetterPrinter,
+        signingLimits: SigningLimits = .init()
+    ) {
         self.printer = printer
+        self.signingLimits = signingLimits
         self.pool = pool
         self.pki = pki
         self.blocking = blocking

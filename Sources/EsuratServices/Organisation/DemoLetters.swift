@@ -35,7 +35,8 @@ public enum DemoLetters {
         for signer in signers {
             let caller = try await who(signer)
             if try await pki.signingKey(of: caller) == nil {
-                _ = try await pki.issueSigningKey(for: caller, passphrase: signingPassphrase, request: .local)
+                let confirmation = try await identity.confirmPassword(DemoSeed.password, of: caller, request: .local)
+                _ = try await pki.issueSigningKey(for: caller, passphrase: signingPassphrase, confirmation: confirmation, request: .local)
             }
         }
         let units = Dictionary(uniqueKeysWithValues: try await pool.query("SELECT code, id FROM units").map {

@@ -200,7 +200,7 @@ public final class PKIService: Sendable {
         }
     }
 
-    /// The result of ``issueSigningKey(for:passphrase:request:)``.
+    /// The result of ``issueSigningKey(for:passphrase:confirmation:request:)``.
     public struct IssuedKey: Sendable {
         public var certificateSerial: String
         public var subject: String
@@ -220,9 +220,18 @@ public final class PKIService: Sendable {
     }
 
     /// Makes a key pair for the caller, encrypts it with their passphrase (never stored) and
-    /// issues a two-year signing certificate naming them, their NIP and their unit.
-    public func issueSigningKey(for caller: IdentityService.Authenticated, passphrase: String, request: RequestInfo) async throws -> IssuedKey {
+    /// issues a two-year signing certificate naming them, their NIP and their unit. Signing
+    /// uses the newest key, so making one is as strong as the official's signature: it needs
+    /// their account password confirmed just now (`confirmation`), and the audit event names
+    /// the key it replaces.
+    public func issueSigningKey(
+        for caller: IdentityService.Authenticated, passphrase: String, confirmation: IdentityService.PasswordConfirmation,
+        request: RequestInfo
+    ) async throws -> IssuedKey {
         guard caller.actor.roles.contains(.official) else { throw ServiceError(.forbidden, "Only officials (pejabat) receive signing keys.") }
+        guard confirmation.stands(for: caller) else {
+            throw ServiceError(.forbidden, "Confirm the account password to make a signing key.", fields: [.init("password", "was not confirmed for this account just now")])
+        }
         var check = Validator()
         check.check(passphrase.count >= 8, "passphrase", "must be at least 8 characters")
         check.check(passphrase.count <= 1024, "passphrase", "must be at most 1024 characters")
@@ -244,15 +253,20 @@ public final class PKIService: Sendable {
         }
         let issued = IssuedKey(certificateSerial: certificate.serialHex, subject: certificate.subject, notAfter: certificate.notAfter)
         try await pool.withTransaction { tx in
+            let replaced: String? = try await tx.query(
+                "SELECT certificate_serial FROM signing_keys WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", [caller.user.id]
+            ).first?.decode("certificate_serial")
             try await tx.query(
                 """
                 INSERT INTO signing_keys (user_id, certificate_serial, certificate, private_key, subject, not_after)
                 VALUES ($1, $2, $3, $4, $5, $6)
                 """,
                 [caller.user.id, issued.certificateSerial, try certificate.pem, encrypted, issued.subject, issued.notAfter])
+            var details = ["subject": issued.subject]
+            if let replaced { details["replaces"] = replaced }
             try await AuditLog.append(
-                .init("pki.signing_key_issued", objectType: "certificate", objectID: issued.certificateSerial, actorUserID: caller.user.id,
-                      details: ["subject": issued.subject]),
+                .init(replaced == nil ? "pki.signing_key_issued" : "pki.signing_key_replaced", objectType: "certificate",
+                      objectID: issued.certificateSerial, actorUserID: caller.user.id, details: details),
                 request: request, on: tx)
         }
         return issued

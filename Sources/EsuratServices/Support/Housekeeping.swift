@@ -29,6 +29,10 @@ public struct Housekeeping: Service {
                 SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $2) LIMIT $1)
             """, [Int32(IdempotencyStore.lifetimeHours)]),
         ("login_failures", "DELETE FROM login_failures WHERE id IN (SELECT id FROM login_failures WHERE at < now() - interval '1 day' LIMIT $1)", []),
+        ("signing_passphrase_failures", """
+            DELETE FROM signing_passphrase_failures WHERE id IN (
+                SELECT id FROM signing_passphrase_failures WHERE at < now() - interval '1 day' LIMIT $1)
+            """, []),
         ("access_tokens", """
             DELETE FROM access_tokens WHERE token_hash IN (
                 SELECT token_hash FROM access_tokens WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day' LIMIT $1)

@@ -69,7 +69,8 @@ struct BenchDispatch: AsyncParsableCommand {
             nip: BenchFixtures.randomNIP())
         let session = try await runtime.identity.login(username: "kirim.\(tag)", password: password, request: .local)
         let signer = try await runtime.identity.authenticate(bearer: session.token)
-        _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: "frasa-sandi-uji", request: .local)
+        let confirmation = try await runtime.identity.confirmPassword(password, of: signer, request: .local)
+        _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: "frasa-sandi-uji", confirmation: confirmation, request: .local)
 
         func signLetter(to units: [UUID]) async throws -> UUID {
             let draft = LetterDraft(

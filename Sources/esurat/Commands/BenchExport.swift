@@ -56,7 +56,8 @@ struct BenchExport: AsyncParsableCommand {
         let passphrase = "frasa-sandi-bench-\(tag)"
         let session = try await runtime.identity.login(username: "bx.\(tag.lowercased())", password: password, request: .local)
         let caller = try await runtime.identity.authenticate(bearer: session.token)
-        _ = try await runtime.pki.issueSigningKey(for: caller, passphrase: passphrase, request: .local)
+        let confirmation = try await runtime.identity.confirmPassword(password, of: caller, request: .local)
+        _ = try await runtime.pki.issueSigningKey(for: caller, passphrase: passphrase, confirmation: confirmation, request: .local)
         let keyRow = try await pool.query("SELECT certificate, private_key, certificate_serial FROM signing_keys WHERE user_id = $1", [user.id]).single()
         let serial: String = try keyRow.decode("certificate_serial")
         let signer = CMSSigner(

@@ -70,7 +70,7 @@ struct BenchLetters: AsyncParsableCommand {
         var actors: [WrkActors] = []
         for (index, office) in dinas.enumerated() {
             let signer = try await api.login("bench.\(tag).\(index).kadis", password)
-            _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji"}"#)
+            _ = try await api.post("/api/v1/me/signing-key", token: signer, json: #"{"passphrase": "frasa-sandi-uji", "password": "\#(password)"}"#)
             actors.append(WrkActors(
                 drafter: try await api.login("bench.\(tag).\(index).tu", password), reviewer: try await api.login("bench.\(tag).\(index).kabid", password), signer: signer,
                 draft: #"{"type": "nota_dinas", "subject": "Uji beban", "classificationCode": "000.1", "securityLevel": "biasa", "urgency": "biasa", "body": "Isi nota dinas untuk uji beban.", "recipients": [{"unitId": "\#(recipient.lowercasedString)", "role": "to"}], "signerPositionId": "\#(office.head.lowercasedString)", "reviewerPositionIds": ["\#(office.kabid.lowercasedString)"]}"#))
