@@ -54,6 +54,25 @@ static inline CMS_SignerInfo *COpenSSL_sk_CMS_SignerInfo_value(STACK_OF(CMS_Sign
     return sk_CMS_SignerInfo_value(stack, i);
 }
 /* RFC 2253 names with UTF-8 kept as is (not escaped). */
+/* The dotted OIDs of `cert`'s extendedKeyUsage, joined by commas, into `buffer`; returns their
+   length, -1 when the certificate has no such extension, -2 when they do not fit. */
+static inline int COpenSSL_X509_extendedKeyUsages(X509 *cert, char *buffer, int size) {
+    EXTENDED_KEY_USAGE *usages = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+    if (usages == NULL) return -1;
+    int length = 0;
+    if (size > 0) buffer[0] = 0;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(usages); i++) {
+        char oid[128];
+        int n = OBJ_obj2txt(oid, (int)sizeof oid, sk_ASN1_OBJECT_value(usages, i), 1);
+        if (n <= 0 || n >= (int)sizeof oid || length + n + 2 > size) { length = -2; break; }
+        if (length > 0) buffer[length++] = ',';
+        for (int j = 0; j < n; j++) buffer[length + j] = oid[j];
+        length += n;
+        buffer[length] = 0;
+    }
+    EXTENDED_KEY_USAGE_free(usages);
+    return length;
+}
 static inline unsigned long COpenSSL_nameFlagsRFC2253UTF8(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
 static inline void COpenSSL_ESS_SIGNING_CERT_V2_free(ESS_SIGNING_CERT_V2 *value) { ESS_SIGNING_CERT_V2_free(value); }
 

@@ -75,6 +75,15 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// The subject's serialNumber attribute: the signer's NIP.
     public var subjectSerialNumber: String? { Self.entry(X509_get_subject_name(pointer), NID_serialNumber) }
 
+    /// The extendedKeyUsage purposes as dotted OIDs (`1.3.6.1.5.5.7.3.4` for
+    /// emailProtection); empty without the extension.
+    public var extendedKeyUsages: [String] {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let length = COpenSSL_X509_extendedKeyUsages(pointer, &buffer, Int32(buffer.count))
+        guard length > 0 else { return [] }
+        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: ",").map(String.init)
+    }
+
     public var notBefore: Date { date(from: X509_get0_notBefore(pointer)) ?? .distantPast }
     public var notAfter: Date { date(from: X509_get0_notAfter(pointer)) ?? .distantPast }
 

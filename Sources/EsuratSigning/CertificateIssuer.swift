@@ -30,6 +30,17 @@ public enum CertificateProfile: Sendable, Hashable {
     case signing
     /// The time-stamping authority: extendedKeyUsage timeStamping, critical (RFC 3161 §2.3).
     case timestamping
+    /// The server's evidence key (delivery evidence, audit checkpoints, the archive's bag):
+    /// extendedKeyUsage ``evidencePurpose``, which no official's certificate ever carries, so
+    /// a verifier tells the server's signatures from any official's; emailProtection beside
+    /// it keeps them verifying with a stock `openssl cms -verify`.
+    case evidence
+
+    /// The extendedKeyUsage purpose of the evidence profile: an OID derived from a UUID
+    /// (ITU-T X.667 arc 2.25), needing no registration.
+    public static let evidencePurpose = "2.25.193113322274294660812624502805096562394"
+    /// emailProtection, the purpose officials' signing certificates carry.
+    public static let signingPurpose = "1.3.6.1.5.5.7.3.4"
 
     var extensions: [(Int32, String)] {
         switch self {
@@ -43,6 +54,9 @@ public enum CertificateProfile: Sendable, Hashable {
         case .timestamping:
             [(NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,nonRepudiation"),
              (NID_ext_key_usage, "critical,timeStamping")]
+        case .evidence:
+            [(NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,nonRepudiation"),
+             (NID_ext_key_usage, "critical,emailProtection," + Self.evidencePurpose)]
         }
     }
 }
@@ -204,6 +218,8 @@ public final class RevocationList: @unchecked Sendable {
 
     public var issuer: String { Certificate.name(X509_CRL_get_issuer(pointer)) }
     public var thisUpdate: Date { date(from: X509_CRL_get0_lastUpdate(pointer)) ?? .distantPast }
+    /// When the next list is due; nil when the list does not say.
+    public var nextUpdate: Date? { X509_CRL_get0_nextUpdate(pointer).flatMap { date(from: $0) } }
 
     /// When the certificate with this serial was revoked, per this list; nil when it is not
     /// listed.

@@ -100,7 +100,8 @@ public struct SignatureVerifier: Sendable {
         let known = paths.entry(for: fingerprint)
         report.signer = known?.signer ?? .init(
             subject: signer.subject, commonName: signer.commonName, nip: signer.subjectSerialNumber,
-            certificateSerial: signer.serialHex, notBefore: signer.notBefore, notAfter: signer.notAfter)
+            certificateSerial: signer.serialHex, notBefore: signer.notBefore, notAfter: signer.notAfter,
+            keyPurposes: signer.extendedKeyUsages)
         report.claimedSigningTime = Self.signingTime(signerInfo)
 
         // Integrity and the signature value, without judging the certificate yet.
@@ -159,13 +160,31 @@ public struct SignatureVerifier: Sendable {
         var revocation = VerificationReport.Revocation(status: "good", revokedAt: nil, judgedAt: validationTime)
         for (index, cert) in path.chain.enumerated() where index + 1 < path.chain.count {
             let issuer = path.chain[index + 1]
-            let lists = crlsByIssuer[issuer.serialHex]?.filter { $0.issuer == issuer.subject } ?? trust.crls.filter { $0.isSigned(by: issuer) }
+            // A CRL dated after now (beyond clock skew) says nothing yet.
+            let lists = (crlsByIssuer[issuer.serialHex]?.filter { $0.issuer == issuer.subject } ?? trust.crls.filter { $0.isSigned(by: issuer) })
+                .filter { $0.thisUpdate <= now.addingTimeInterval(300) }
             guard !lists.isEmpty else {
                 revocation.status = "unknown"
                 report.revocation = revocation
                 report.indication = .indeterminate
                 report.subIndication = .tryLater
                 report.checks.append(.init(name: "revocation", passed: false, detail: "no CRL from \(issuer.subject) to judge \(cert.subject)"))
+                return report
+            }
+            // A CRL knows the revocations up to its own date: it vouches for the validation time
+            // only when it was issued at or after it, or is still the current list now (its
+            // next update not yet due). An expired list older than the signature's time-stamp
+            // cannot say the certificate was good then.
+            // (CRL dates have whole seconds, time-stamps fractions: one second of slack.)
+            guard lists.contains(where: { $0.thisUpdate >= validationTime.addingTimeInterval(-1) || ($0.nextUpdate.map { $0 >= now } ?? false) }) else {
+                let newest = lists.map(\.thisUpdate).max() ?? .distantPast
+                revocation.status = "unknown"
+                report.revocation = revocation
+                report.indication = .indeterminate
+                report.subIndication = .tryLater
+                report.checks.append(.init(
+                    name: "revocation", passed: false,
+                    detail: "the newest CRL from \(issuer.subject) was issued at \(newest), before \(validationTime), and is no longer current"))
                 return report
             }
             if let revokedAt = lists.compactMap({ $0.revocationDate(serialHex: cert.serialHex) }).min() {

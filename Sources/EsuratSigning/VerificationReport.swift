@@ -38,6 +38,8 @@ public struct VerificationReport: Codable, Sendable, Equatable {
         public var certificateSerial: String
         public var notBefore: Date
         public var notAfter: Date
+        /// The certificate's extendedKeyUsage purposes (dotted OIDs): what it was issued for.
+        public var keyPurposes: [String]?
     }
 
     public struct Timestamp: Codable, Sendable, Equatable {

@@ -52,7 +52,12 @@ import Testing
         #expect(progress.map { $0.1 == $0.2 && Int($0.1)! >= 5 } == true, "progress on stderr: \(exported.output)")
         #expect(exported.output.contains("SHA-256 "))
         let tar = scratch + "/arsip.tar"
-        let verified = try await esurat("verify-archive", tar)
+        // Without the published root fingerprint every item passes but the verdict is not a
+        // success (exit 2); with it, it is.
+        let unpinned = try await esurat("verify-archive", tar)
+        #expect(unpinned.status == 2 && unpinned.output.contains("UNVERIFIED  trust anchor"), "\(unpinned.output)")
+        let fingerprint = try #require(unpinned.output.firstMatch(of: /root CA SHA-256 fingerprint ([0-9A-F:]+)/)?.1)
+        let verified = try await esurat("verify-archive", "--ca-fingerprint", String(fingerprint), tar)
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("PASS  audit chain"), "\(verified.output)")
         #expect(verified.output.contains("PASS  checkpoint"))

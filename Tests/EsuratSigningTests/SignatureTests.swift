@@ -95,6 +95,65 @@ import Testing
         #expect(report.revocation?.status == "revokedAfterValidationTime")
     }
 
+    /// A CRL vouches for the time it was issued: one older than the signature's time-stamp
+    /// and no longer current cannot say the certificate was good then, and one dated in the
+    /// future says nothing yet. Before, any CRL of the issuer was taken at its word.
+    @Test func crlDatesAreHonoured() throws {
+        let pki = try TestPKI()
+        let (key, certificate) = try pki.signer()
+        let signed = Date()
+        let stale = try CertificateIssuer.crl(
+            issuer: pki.issuing, key: pki.issuingKey, revoked: [], number: 1,
+            thisUpdate: signed.addingTimeInterval(-86_400), nextUpdate: signed.addingTimeInterval(6 * 86_400))
+        let signature = try CMSSigner(certificate: certificate, key: key, chain: [pki.issuing], timestampAuthority: pki.tsa).sign(document)
+        let withStale = SignatureVerifier(trust: TrustStore(anchors: [pki.root], intermediates: [pki.issuing], crls: [stale, try pki.rootCRL()]))
+        // While that CRL is current, it is the list of record.
+        #expect(withStale.verify(content: document, signature: signature).indication == .totalPassed)
+        // Once it has expired, it is older than the time-stamp and vouches for nothing then.
+        let later = signed.addingTimeInterval(8 * 86_400)
+        let expired = withStale.verify(content: document, signature: signature, now: later)
+        #expect(expired.indication == .indeterminate && expired.subIndication == .tryLater, "\((try? expired.json()) ?? "")")
+        #expect(expired.checks.last?.detail.contains("no longer current") == true)
+        // A CRL issued after the time-stamp still vouches for it once expired: the archive case.
+        let fresh = try CertificateIssuer.crl(
+            issuer: pki.issuing, key: pki.issuingKey, revoked: [], number: 2,
+            thisUpdate: signed.addingTimeInterval(60), nextUpdate: signed.addingTimeInterval(7 * 86_400))
+        let root = try CertificateIssuer.crl(
+            issuer: pki.root, key: pki.rootKey, revoked: [], number: 2,
+            thisUpdate: signed.addingTimeInterval(60), nextUpdate: signed.addingTimeInterval(7 * 86_400))
+        let archived = SignatureVerifier(trust: TrustStore(anchors: [pki.root], intermediates: [pki.issuing], crls: [fresh, root]))
+        #expect(archived.verify(content: document, signature: signature, now: later.addingTimeInterval(365 * 86_400)).indication == .totalPassed)
+        // A CRL dated tomorrow is not used at all: without another, revocation is unknown.
+        let future = try CertificateIssuer.crl(
+            issuer: pki.issuing, key: pki.issuingKey, revoked: [], number: 3,
+            thisUpdate: signed.addingTimeInterval(86_400), nextUpdate: signed.addingTimeInterval(8 * 86_400))
+        let ahead = SignatureVerifier(trust: TrustStore(anchors: [pki.root], intermediates: [pki.issuing], crls: [future, try pki.rootCRL()]))
+            .verify(content: document, signature: signature)
+        #expect(ahead.indication == .indeterminate && ahead.checks.last?.detail.contains("no CRL from") == true, "\((try? ahead.json()) ?? "")")
+    }
+
+    /// The evidence profile carries a purpose no signing certificate has; both keep
+    /// emailProtection, so stock `openssl cms -verify` accepts what either signs.
+    @Test func theEvidenceProfileIsToldApartFromAnOfficialsCertificate() throws {
+        let pki = try TestPKI()
+        let (_, official) = try pki.signer()
+        let evidenceKey = try PrivateKey.generate()
+        let evidence = try CertificateIssuer.issue(
+            subject: .init(commonName: "Uji esurat Evidence"), publicKeyOf: evidenceKey, profile: .evidence, issuer: (pki.issuing, pki.issuingKey),
+            notAfter: Date().addingTimeInterval(86_400))
+        #expect(official.extendedKeyUsages == [CertificateProfile.signingPurpose])
+        #expect(Set(evidence.extendedKeyUsages) == [CertificateProfile.signingPurpose, CertificateProfile.evidencePurpose])
+        let signature = try CMSSigner(certificate: evidence, key: evidenceKey, chain: [pki.issuing], timestampAuthority: nil).sign(document)
+        let report = SignatureVerifier(trust: try pki.trust()).verify(content: document, signature: signature)
+        #expect(report.passed && report.signer?.keyPurposes?.contains(CertificateProfile.evidencePurpose) == true)
+        let scratch = try Scratch()
+        let stock = try openssl([
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", try scratch.write("e.p7s", signature), "-content", try scratch.write("e.json", document),
+            "-CAfile", try scratch.write("chain.pem", try pki.chainPEM), "-out", "/dev/null",
+        ])
+        #expect(stock.status == 0, "\(stock.output)")
+    }
+
     @Test func anUnknownRootIsNoCertificateChainFound() throws {
         let pki = try TestPKI()
         let stranger = try TestPKI()

@@ -52,9 +52,9 @@ public enum ArchiveTools {
     /// Extracts `tar` into a new directory and returns the bag's path inside it.
     public static func extract(_ tar: String) async throws -> String { try await offThePool { try extractSync(tar) } }
 
-    /// Rewrites an archive with one change (see ``tamperSync(_:_:mode:)``).
-    public static func tamper(_ input: String, _ output: String, mode: String) async throws {
-        try await offThePool { try tamperSync(input, output, mode: mode) }
+    /// Rewrites an archive with one change (see ``tamperSync(_:_:mode:environment:)``).
+    public static func tamper(_ input: String, _ output: String, mode: String, environment: [String: String] = [:]) async throws {
+        try await offThePool { try tamperSync(input, output, mode: mode, environment: environment) }
     }
 
     /// The `esurat` binary built beside the test bundle.
@@ -129,11 +129,16 @@ public enum ArchiveTools {
     /// itself stays valid; only the chain, the bag's signature or the PKI checks can tell;
     /// - `reverse`: nothing changes but the order of the members (a re-packed bag).
     /// - `flip-pdf`: one byte inside a letter's signed PDF, the manifests made to agree.
-    static func tamperSync(_ input: String, _ output: String, mode: String) throws {
+    /// - `forge-official`: what an official of the same CA could do with their own key
+    ///   (`FORGE_CERT`, `FORGE_KEY`: PEM files): the first letter's body edited and its
+    ///   document.json re-signed, its PDF and time-stamp files dropped, every evidence record,
+    ///   checkpoint and the bag re-signed with that key, and with `FORGE_SWAP_EVIDENCE=1`
+    ///   data/pki/evidence.pem replaced by the official's certificate; the bag re-made.
+    static func tamperSync(_ input: String, _ output: String, mode: String, environment: [String: String] = [:]) throws {
         let script = NSTemporaryDirectory() + "esurat-tamper-\(UUID().uuidString).py"
         try Self.tamperScript.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let result = try runSync("/usr/bin/env", ["python3", script, input, output, mode])
+        let result = try runSync("/usr/bin/env", ["python3", script, input, output, mode], environment: environment)
         guard result.status == 0 else { throw ToolFailure(description: "tamper \(mode) failed: \(result.output)") }
     }
 
@@ -166,6 +171,28 @@ public enum ArchiveTools {
         ca[1] = ca[1] + open(os.path.join(work, "c.pem"), "rb").read()
     elif mode == "reverse":
         members.reverse()
+    elif mode == "forge-official":
+        work = tempfile.mkdtemp()
+        def sign(data):
+            content, signature = os.path.join(work, "in"), os.path.join(work, "out")
+            open(content, "wb").write(data)
+            subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-in", content, "-signer", os.environ["FORGE_CERT"],
+                            "-inkey", os.environ["FORGE_KEY"], "-outform", "DER", "-out", signature], check=True, capture_output=True)
+            return open(signature, "rb").read()
+        by_name = {rel(m[0]): m for m in members}
+        letter = sorted(n for n in by_name if n.startswith("data/letters/") and n.endswith("/document.json"))[0]
+        folder = letter[:-len("document.json")]
+        document = json.loads(by_name[letter][1])
+        document["body"] = "Isi yang dipalsukan: " + document["body"]
+        by_name[letter][1] = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        by_name[folder + "document.p7s"][1] = sign(by_name[letter][1])
+        members = [m for m in members if rel(m[0]) not in (folder + "document.pdf", folder + "document.tst", folder + "document.sigvalue")]
+        for name, member in by_name.items():
+            server_signed = (name.startswith(folder + "evidence/") or name.startswith("data/audit/checkpoints/")) and name.endswith(".json")
+            if server_signed and name[:-5] + ".p7s" in by_name:
+                by_name[name[:-5] + ".p7s"][1] = sign(member[1])
+        if os.environ.get("FORGE_SWAP_EVIDENCE") == "1":
+            by_name["data/pki/evidence.pem"][1] = open(os.environ["FORGE_CERT"], "rb").read()
     elif mode == "flip-pdf":
         pdf = [m for m in members if rel(m[0]).endswith("document.pdf")][0]
         data = bytearray(pdf[1])
@@ -207,6 +234,8 @@ public enum ArchiveTools {
         for algorithm in ("sha256", "sha512"):
             text = "".join("%s  %s\n" % (hashlib.new(algorithm, by_name[t][1]).hexdigest(), t) for t in tags)
             by_name["tagmanifest-%s.txt" % algorithm][1] = text.encode()
+        if mode == "forge-official":
+            by_name["tagmanifest-sha256.txt.p7s"][1] = sign(by_name["tagmanifest-sha256.txt"][1])
 
     with tarfile.open(target, "w", format=tarfile.USTAR_FORMAT) as tar:
         for info, data in members:

@@ -96,8 +96,10 @@ public final class ArchiveExporter: Sendable {
         // PKI first: a verifier reading the stream holds the trust anchors before the first
         // signature.
         try await payload("data/pki/ca.pem", Array(try pki.chainPEM().utf8))
-        try await payload("data/pki/crl.der", try await pki.currentCRL())
-        try await payload("data/pki/root-crl.der", try pki.rootCRL())
+        // A CRL issued now, after every signature and checkpoint of the period: a list older
+        // than a signature's time-stamp could not vouch for it once it expired.
+        try await payload("data/pki/crl.der", try await pki.publishCRL())
+        try await payload("data/pki/root-crl.der", try await pki.rootCRLIssuedNow())
         try await payload("data/pki/tsa.pem", Array(try pemBundle(try await pki.timestampCertificates()).utf8))
         try await payload("data/pki/evidence.pem", Array(try pki.evidenceSigner().certificate.pem.utf8))
 

@@ -11,9 +11,26 @@ import Foundation
 public struct ArchiveVerifier {
     /// One line of the report.
     public struct Item: Sendable {
+        public enum Status: String, Sendable {
+            case pass = "PASS", fail = "FAIL"
+            /// Not wrong, but not shown to be right: the root nothing outside the archive confirmed.
+            case unverified = "UNVERIFIED"
+        }
         public var subject: String
-        public var passed: Bool
+        public var status: Status
         public var detail: String
+        public var passed: Bool { status == .pass }
+    }
+
+    /// What the whole report comes to.
+    public enum Verdict: Sendable, Equatable {
+        /// Every item passed, against the root whose fingerprint the auditor gave.
+        case verified
+        /// Every item passed, but against the archive's own root, which nothing outside the
+        /// archive confirmed: a forger's archive with a root of their own would read the
+        /// same. Not a success.
+        case rootUnconfirmed(fingerprint: String)
+        case failed
     }
 
     /// The SHA-256 fingerprint (hex, any case, colons allowed) the archive's root CA must
@@ -25,9 +42,8 @@ public struct ArchiveVerifier {
         self.expectedRootFingerprint = expectedRootFingerprint
     }
 
-    /// Verifies the archive at `path`, reporting each item as it is judged; true when every
-    /// item passed.
-    public func verify(path: String, report: @escaping (Item) -> Void) throws -> Bool {
+    /// Verifies the archive at `path`, reporting each item as it is judged.
+    public func verify(path: String, report: @escaping (Item) -> Void) throws -> Verdict {
         var state = try State(report: report)
         state.expectedRootFingerprint = expectedRootFingerprint.map(Self.normalisedFingerprint)
         defer { state.removeSpools() }
@@ -85,7 +101,15 @@ public struct ArchiveVerifier {
             state.fail("archive", "the tar cannot be read to its end: \(error)")
         }
         try state.finish()
-        return state.failures == 0
+        guard state.failures == 0 else { return .failed }
+        guard let fingerprint = state.rootFingerprint else { return .failed }
+        if expectedRootFingerprint == nil {
+            report(Item(
+                subject: "trust anchor", status: .unverified,
+                detail: "the root CA \(fingerprint) comes from the archive itself; compare it with the fingerprint the issuing government publishes and verify again with --ca-fingerprint"))
+            return .rootUnconfirmed(fingerprint: fingerprint)
+        }
+        return .verified
     }
 
     /// Upper-case hex pairs joined by colons, as `openssl x509 -fingerprint -sha256` prints.
@@ -105,9 +129,15 @@ public struct ArchiveVerifier {
         let report: (Item) -> Void
         var failures = 0
         var expectedRootFingerprint: String?
-        /// The serial of data/pki/evidence.pem: checkpoints, delivery evidence and the bag
-        /// signature must be signed by this certificate, not merely by any one the CA issued
-        /// (every official holds one of those).
+        /// The archive's root, once read: without an expected fingerprint nothing says it is
+        /// the government's own rather than a forger's, and the verdict says so.
+        var rootFingerprint: String?
+        /// Who made the signature ``signature(_:_:byServer:signerNIP:)`` judged last.
+        var lastSigner: VerificationReport.Signer?
+        /// The serial of data/pki/evidence.pem, for the report. Checkpoints, delivery evidence
+        /// and the bag signature must be signed by a certificate of the evidence profile (its
+        /// purpose ``CertificateProfile/evidencePurpose``), not merely by any one the CA issued:
+        /// every official holds one of those, and could put theirs in evidence.pem.
         var evidenceSerial: String?
         var tagRaw: [String: [UInt8]] = [:]
         /// Every payload file's digests, size and path, one line each in archive order, on disk.
@@ -180,11 +210,11 @@ public struct ArchiveVerifier {
 
         mutating func fail(_ subject: String, _ detail: String) {
             failures += 1
-            report(Item(subject: subject, passed: false, detail: detail))
+            report(Item(subject: subject, status: .fail, detail: detail))
         }
 
         func pass(_ subject: String, _ detail: String) {
-            report(Item(subject: subject, passed: true, detail: detail))
+            report(Item(subject: subject, status: .pass, detail: detail))
         }
 
         /// Whether a file's bytes are needed beyond its digests (attachments are not).
@@ -263,13 +293,16 @@ public struct ArchiveVerifier {
                     return nil
                 }
                 if let evidence = pki["evidence.pem"] {
-                    evidenceSerial = try Certificate(pem: String(decoding: evidence, as: UTF8.self)).serialHex
+                    let certificate = try Certificate(pem: String(decoding: evidence, as: UTF8.self))
+                    guard certificate.extendedKeyUsages.contains(CertificateProfile.evidencePurpose) else {
+                        fail("pki", "data/pki/evidence.pem (\(certificate.subject)) is not a server evidence certificate: it lacks the evidence purpose")
+                        return nil
+                    }
+                    evidenceSerial = certificate.serialHex
                 }
                 verifier = SignatureVerifier(trust: store)
-                let check = expectedRootFingerprint == nil
-                    ? "compare it with the fingerprint the issuing government publishes"
-                    : "as expected"
-                pass("pki", "root CA SHA-256 fingerprint \(fingerprint) (\(check)); \(store.intermediates.count) intermediate, \(crls.count) CRLs, server evidence certificate \(evidenceSerial ?? "missing")")
+                pass("pki", "root CA SHA-256 fingerprint \(fingerprint)\(expectedRootFingerprint == nil ? "" : " as expected"); \(store.intermediates.count) intermediate, \(crls.count) CRLs, server evidence certificate \(evidenceSerial ?? "missing")")
+                rootFingerprint = fingerprint
             } catch {
                 fail("pki", "data/pki/ca.pem or its CRLs cannot be read: \(error)")
             }
@@ -277,17 +310,15 @@ public struct ArchiveVerifier {
         }
 
         /// Verifies a detached signature against the archive's CA; `byServer`: it must also be
-        /// the server's evidence certificate that signed.
-        mutating func signature(_ content: [UInt8], _ signature: [UInt8]?, byServer: Bool = false) -> (Bool, String) {
+        /// a server evidence certificate that signed; otherwise an official's signing
+        /// certificate, and `signerNIP` (when given) the NIP it names.
+        mutating func signature(_ content: [UInt8], _ signature: [UInt8]?, byServer: Bool = false, signerNIP: String? = nil) -> (Bool, String) {
+            lastSigner = nil
             guard let signature else { return (false, "no signature file") }
             guard let verifier = trust() else { return (false, "no usable PKI material (data/pki/ca.pem) before the signatures") }
             let result = verifier.verify(content: content, signature: signature)
-            if byServer {
-                guard let evidenceSerial else { return (false, "data/pki/evidence.pem is missing") }
-                guard let serial = result.signer?.certificateSerial, serial.uppercased() == evidenceSerial.uppercased() else {
-                    return (false, "signed by \(result.signer?.subject ?? "?"), not by the server's evidence certificate")
-                }
-            }
+            lastSigner = result.signer
+            if let problem = Self.signerProblem(result.signer, byServer: byServer, nip: signerNIP) { return (false, problem) }
             if result.passed {
                 let who = result.signer?.commonName ?? result.signer?.subject ?? "?"
                 let when = result.timestamp.map { "time-stamped \(ArchiveExporter.iso($0.time))" } ?? "no time-stamp"
@@ -297,6 +328,25 @@ public struct ArchiveVerifier {
             return (false, "\(result.indication.rawValue)/\(result.subIndication?.rawValue ?? "-"): \(why)")
         }
 
+        /// Why `signer` may not have made this signature, or nil: server records only from
+        /// the evidence profile, letters only from an official's signing certificate naming the
+        /// NIP the document states.
+        static func signerProblem(_ signer: VerificationReport.Signer?, byServer: Bool, nip: String?) -> String? {
+            guard let signer else { return nil }
+            let purposes = signer.keyPurposes ?? []
+            let isEvidence = purposes.contains(CertificateProfile.evidencePurpose)
+            if byServer {
+                return isEvidence ? nil : "signed by \(signer.subject), which is not a server evidence certificate"
+            }
+            if isEvidence || !purposes.contains(CertificateProfile.signingPurpose) {
+                return "signed by \(signer.subject), which is not an official's signing certificate"
+            }
+            if let nip, signer.nip != nip || nip.isEmpty {
+                return "signed by \(signer.subject) (NIP \(signer.nip ?? "none")), not by the signer the document names (NIP \(nip.isEmpty ? "none" : nip))"
+            }
+            return nil
+        }
+
         mutating func finishLetter() throws {
             guard let current = letter else { return }
             letter = nil
@@ -304,11 +354,18 @@ public struct ArchiveVerifier {
             var problems: [String] = []
             var notes: [String] = []
             let subject = "letter \(current.id)"
+            var documentSHA256: String?
+            var letterSigner: String?
             if let document = current.files["document.json"] {
-                let (ok, detail) = signature(document, current.files["document.p7s"])
+                documentSHA256 = try? Digest.hex(Digest.sha256(document))
+                let parsed = try? JSONValue.parse(String(decoding: document, as: UTF8.self))
+                var nip = ""
+                if case .object(let object)? = parsed, case .object(let signer)? = object["signer"], case .string(let stated)? = signer["nip"] { nip = stated }
+                let (ok, detail) = signature(document, current.files["document.p7s"], signerNIP: nip)
                 if ok { notes.append(detail) } else { problems.append("signature: \(detail)") }
+                letterSigner = lastSigner?.certificateSerial
                 // The attachments the signed document states, against the files.
-                if case .object(let object) = try? JSONValue.parse(String(decoding: document, as: UTF8.self)) {
+                if case .object(let object)? = parsed {
                     var stated: [String] = []
                     if case .array(let list)? = object["attachments"] {
                         for item in list {
@@ -340,19 +397,38 @@ public struct ArchiveVerifier {
                         problems.append("document.pdf: \(failures.joined(separator: "; "))")
                     } else if checked.document != current.files["document.json"] {
                         problems.append("document.pdf embeds another document than document.json")
+                    } else if let approval = checked.signatures.first(where: { $0.kind == .signature })?.report?.signer,
+                              approval.certificateSerial != letterSigner {
+                        problems.append("document.pdf is signed by \(approval.subject), not by the signer of document.p7s")
                     } else {
                         notes.append("document.pdf is PAdES \(checked.level ?? "?") and embeds document.json")
                     }
                 }
             }
-            // Delivery evidence: each record with its signature.
+            // Delivery evidence: each record with its signature, by the server, about this very
+            // document: an official can sign an edited document.json, but not the server's
+            // records of what was sent.
             var evidence = 0
             for (name, record) in current.files where name.hasPrefix("evidence/") && name.hasSuffix(".json") {
                 let (ok, detail) = signature(record, current.files[String(name.dropLast(5)) + ".p7s"], byServer: true)
                 evidence += 1
                 if !ok { problems.append("\(name): \(detail)") }
+                if case .object(let stated)? = try? JSONValue.parse(String(decoding: record, as: UTF8.self)) {
+                    if case .string(let letterID)? = stated["letterId"], letterID != current.id {
+                        problems.append("\(name): the record is about letter \(letterID)")
+                    }
+                    if let documentSHA256, case .string(let hash)? = stated["documentSha256"], hash != documentSHA256 {
+                        problems.append("\(name): the server recorded sending a document with SHA-256 \(hash), not this document.json")
+                    }
+                } else {
+                    problems.append("\(name) is not JSON")
+                }
             }
-            if evidence > 0 { notes.append("\(evidence) evidence records signed") }
+            if evidence > 0 {
+                notes.append("\(evidence) evidence records signed, about this document")
+            } else if current.files["document.json"] != nil {
+                problems.append("evidence: no record of the server's that it sent this document")
+            }
             // The letter's history: each event's hash recomputed.
             if let history = current.files["history.jsonl"] {
                 for line in history.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {

@@ -88,14 +88,20 @@ public final class PKIService: Sendable {
     }
 
     /// Issues the server's evidence certificate once (installations made before evidence
-    /// existed get theirs at their next start).
+    /// existed get theirs at their next start), and again when the one there lacks the
+    /// evidence purpose (made before verifiers required it): verifiers accept server
+    /// signatures only from a certificate with that purpose, which officials' never carry.
     func ensureEvidenceKey() async throws {
         let passphrase = self.passphrase
         let organization = self.organization
         let blocking = self.blocking
         try await pool.withTransaction { tx in
             try await tx.query("SELECT pg_advisory_xact_lock($1)", [Int64(0x6573_7572_706B)])
-            guard try await tx.query("SELECT 1 FROM pki_material WHERE name = 'evidence'").isEmpty else { return }
+            if let existing = try await tx.query("SELECT certificate FROM pki_material WHERE name = 'evidence'").first {
+                let certificate = try Certificate(pem: try existing.decode("certificate"))
+                guard !certificate.extendedKeyUsages.contains(CertificateProfile.evidencePurpose) else { return }
+                try await tx.query("DELETE FROM pki_material WHERE name = 'evidence'")
+            }
             let issuing = try await tx.query("SELECT certificate, private_key FROM pki_material WHERE name = 'issuing'").single()
             let issuingPEM: String = try issuing.decode("certificate")
             let issuingKeyPEM: String = try issuing.decode("private_key")
@@ -104,7 +110,7 @@ public final class PKIService: Sendable {
                 let key = try PrivateKey.generate()
                 let certificate = try CertificateIssuer.issue(
                     subject: .init(commonName: "\(organization) esurat Evidence", organization: organization), publicKeyOf: key,
-                    profile: .signing, issuer: (try Certificate(pem: issuingPEM), issuingKey), notAfter: Date() + 5 * 365 * 86_400)
+                    profile: .evidence, issuer: (try Certificate(pem: issuingPEM), issuingKey), notAfter: Date() + 5 * 365 * 86_400)
                 return (try certificate.pem, try key.encryptedPEM(passphrase: passphrase))
             }
             try await tx.query("INSERT INTO pki_material (name, certificate, private_key) VALUES ('evidence', $1, $2)", [certificate, key])
@@ -150,6 +156,20 @@ public final class PKIService: Sendable {
 
     /// The root's CRL (DER).
     public func rootCRL() throws -> [UInt8] { try authority().rootCRL.der }
+
+    /// A root CRL issued now, for an archive: it must postdate every signature the archive
+    /// holds, or it could not vouch for the issuing CA at their times once it expired. The
+    /// root key is unlocked for this and let go (the root signs nothing else).
+    public func rootCRLIssuedNow() async throws -> [UInt8] {
+        let row = try await pool.query("SELECT certificate, private_key FROM pki_material WHERE name = 'root'").single()
+        let (pem, keyPEM): (String, String) = (try row.decode("certificate"), try row.decode("private_key"))
+        let passphrase = self.passphrase
+        return try await blocking.run {
+            let root = try Certificate(pem: pem)
+            let key = try PrivateKey.unlock(pem: keyPEM, passphrase: passphrase)
+            return try CertificateIssuer.crl(issuer: root, key: key, revoked: [], number: 1, nextUpdate: Date() + 365 * 86_400).der
+        }
+    }
 
     /// The issuing CA and the root, PEM: the `-CAfile` of `openssl cms -verify`.
     public func chainPEM() throws -> String {

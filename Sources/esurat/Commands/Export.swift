@@ -92,7 +92,7 @@ struct VerifyArchive: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-archive",
         abstract: "Check an audit archive offline: the bag, every signature and time-stamp, the attachment hashes and the audit chain.",
-        discussion: "Trusts only the archive's own data/pki/. Prints one line per item; exits 0 only when every item passes.")
+        discussion: "Trusts only the archive's own data/pki/ and, with --ca-fingerprint, only when its root is the one the government published. Prints one line per item; exits 0 when every item passes against the given root, 2 when every item passes but no --ca-fingerprint confirmed the root, 1 when an item fails.")
 
     @Argument(help: "The archive (.tar).")
     var file: String
@@ -108,13 +108,21 @@ struct VerifyArchive: ParsableCommand {
             throw ValidationError("--ca-fingerprint: 64 hexadecimal digits (colons allowed)")
         }
         var failed = 0
-        let ok = try ArchiveVerifier(expectedRootFingerprint: caFingerprint).verify(path: file) { item in
-            print("\(item.passed ? "PASS" : "FAIL")  \(item.subject): \(item.detail)")
-            if !item.passed { failed += 1 }
+        let verdict = try ArchiveVerifier(expectedRootFingerprint: caFingerprint).verify(path: file) { item in
+            print("\(item.status.rawValue)  \(item.subject): \(item.detail)")
+            if item.status == .fail { failed += 1 }
         }
-        if ok {
-            announce("The archive verifies: every item passed.")
-        } else {
+        switch verdict {
+        case .verified:
+            announce("The archive verifies: every item passed, against the root CA you gave.")
+        case .rootUnconfirmed(let fingerprint):
+            // Exit 2: whoever forged an archive could have made its root too.
+            announce("""
+                Every item passed, but only against the archive's own root CA (\(fingerprint)). Compare it with the
+                fingerprint the issuing government publishes, then run again with --ca-fingerprint. Not verified yet.
+                """)
+            throw ExitCode(2)
+        case .failed:
             announce("The archive does NOT verify: \(failed) item(s) failed.")
             throw ExitCode(1)
         }
