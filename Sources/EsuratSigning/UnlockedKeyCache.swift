@@ -37,11 +37,8 @@ public final class UnlockedKeyCache: Sendable {
     /// from the cache when the same passphrase opened it within the lifetime.
     public func unlock(keyID: String, pem: String, passphrase: String) throws -> PrivateKey {
         guard lifetime > .zero else { return try PrivateKey.unlock(pem: pem, passphrase: passphrase) }
+        if let known = cached(keyID: keyID, passphrase: passphrase) { return known }
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[keyID] }), entry.expires > now,
-           try Self.equal(entry.mac, hmac(entry.salt, passphrase)) {
-            return entry.key
-        }
         let key = try PrivateKey.unlock(pem: pem, passphrase: passphrase)
         let salt = try SecureRandom.bytes(16)
         let entry = Entry(key: key, salt: salt, mac: try hmac(salt, passphrase), expires: now + lifetime)

@@ -9,7 +9,7 @@ extension LetterService {
     /// one transaction: the state, the next number of the unit's gapless yearly sequence, the
     /// canonical document and its CAdES-T signature, one outbox delivery per
     /// recipient and the audit event. Any failure (a wrong passphrase, a revoked or expired
-    /// certificate) rolls everything back, the number included.
+    /// certificate) leaves the letter and its number untouched.
     ///
     /// Wrong passphrases are limited per official (``SigningLimits``), counted so that
     /// parallel guesses cannot pass the count, and each is audited on the letter as
