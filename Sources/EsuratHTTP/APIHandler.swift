@@ -80,6 +80,12 @@ struct APIHandler: APIProtocol {
     func createDelegation(_ input: Operations.CreateDelegation.Input) async throws -> Operations.CreateDelegation.Output {
         try await organisation.createDelegation(input)
     }
+    func listMandates(_ input: Operations.ListMandates.Input) async throws -> Operations.ListMandates.Output {
+        try await organisation.listMandates(input)
+    }
+    func createMandate(_ input: Operations.CreateMandate.Input) async throws -> Operations.CreateMandate.Output {
+        try await organisation.createMandate(input)
+    }
     func createSigningKey(_ input: Operations.CreateSigningKey.Input) async throws -> Operations.CreateSigningKey.Output {
         try await pki.createSigningKey(input)
     }

@@ -17,7 +17,8 @@ struct LetterHandlers: Sendable {
                 (try Wire.uuid(recipient.unitId, field: "recipients[\(index)].unitId"), recipient.role)
             },
             signerPositionID: try Wire.optionalUUID(body.signerPositionId, field: "signerPositionId"),
-            reviewerPositionIDs: try body.reviewerPositionIds?.enumerated().map { try Wire.uuid($1, field: "reviewerPositionIds[\($0)]") })
+            reviewerPositionIDs: try body.reviewerPositionIds?.enumerated().map { try Wire.uuid($1, field: "reviewerPositionIds[\($0)]") },
+            signingCapacity: body.signingCapacity?.rawValue)
     }
 
     static func letter(_ record: LetterRecord) -> Components.Schemas.Letter {
@@ -28,7 +29,8 @@ struct LetterHandlers: Sendable {
             recipients: record.recipients.map { .init(unitId: Wire.id($0.unitID), role: $0.role) },
             attachments: record.attachments.map(Self.attachment),
             route: record.route.enumerated().map { index, step in
-                .init(kind: step.kind.rawValue, positionId: Wire.id(step.positionID), current: record.currentStep == index)
+                .init(kind: step.kind.rawValue, positionId: Wire.id(step.positionID), current: record.currentStep == index,
+                      capacity: step.capacity.map { .init(rawValue: $0.rawValue)! }, principalPositionId: step.principalPositionID.map(Wire.id))
             },
             history: record.history.map {
                 .init(at: $0.at, action: $0.action, actorUserId: $0.actorUserID.map(Wire.id), actingPositionId: $0.actingPositionID.map(Wire.id),

@@ -121,4 +121,28 @@ struct OrganisationHandlers: Sendable {
         .init(id: Wire.id(delegation.id), positionId: Wire.id(delegation.positionID), userId: Wire.id(delegation.userID),
               capacity: .init(rawValue: delegation.capacity.rawValue)!, validFrom: delegation.validFrom, validUntil: delegation.validUntil)
     }
+
+    // MARK: Mandates (a.n.)
+
+    func listMandates(_ input: Operations.ListMandates.Input) async throws -> Operations.ListMandates.Output {
+        let page = try await organisation.listMandates(
+            actor: try RequestScope.caller().actor, positionID: try Wire.optionalUUID(input.query.positionId, field: "positionId"),
+            page: Wire.page(limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map(Self.mandate), nextCursor: page.nextCursor))))
+    }
+
+    func createMandate(_ input: Operations.CreateMandate.Input) async throws -> Operations.CreateMandate.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.invalid("body", "must be JSON") }
+        let mandate = try await organisation.createMandate(
+            .init(positionID: try Wire.uuid(body.positionId, field: "positionId"),
+                  principalPositionID: try Wire.uuid(body.principalPositionId, field: "principalPositionId"),
+                  reference: body.reference, validFrom: body.validFrom, validUntil: body.validUntil),
+            actor: try RequestScope.caller().actor, request: RequestScope.info)
+        return .created(.init(body: .json(Self.mandate(mandate))))
+    }
+
+    static func mandate(_ mandate: MandateRecord) -> Components.Schemas.Mandate {
+        .init(id: Wire.id(mandate.id), positionId: Wire.id(mandate.positionID), principalPositionId: Wire.id(mandate.principalPositionID),
+              reference: mandate.reference, validFrom: mandate.validFrom, validUntil: mandate.validUntil)
+    }
 }

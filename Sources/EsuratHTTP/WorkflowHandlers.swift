@@ -27,7 +27,7 @@ struct WorkflowHandlers: Sendable {
                 capacity: step.capacity.map { SigningCapacity(rawValue: $0.rawValue)! })
         }
         let stored = try await workflows.create(
-            WorkflowDefinition(name: body.name, steps: steps), letterType: body.letterType,
+            WorkflowDefinition(name: body.name, steps: steps, minimumReviewers: body.minimumReviewers), letterType: body.letterType,
             unitID: try Wire.optionalUUID(body.unitId, field: "unitId"), actor: try RequestScope.caller().actor, request: RequestScope.info)
         return .created(.init(body: .json(Self.workflow(stored))))
     }
@@ -45,7 +45,7 @@ struct WorkflowHandlers: Sendable {
                 return .init(kind: .init(rawValue: step.kind.rawValue)!, actor: actor, positionId: position, deadlineHours: step.deadlineHours,
                              capacity: step.capacity.map { .init(rawValue: $0.rawValue)! })
             },
-            createdAt: stored.createdAt)
+            minimumReviewers: stored.definition.minimumReviewers, createdAt: stored.createdAt)
     }
 }
 

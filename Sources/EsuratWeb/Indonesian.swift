@@ -173,6 +173,9 @@ enum Indonesian {
         if message.hasPrefix("must be at least"), let n = message.split(separator: " ").first(where: { Int($0) != nil }) {
             return "Paling sedikit \(n) karakter."
         }
+        if message.hasPrefix("the workflow for this letter needs at least"), let n = message.split(separator: " ").first(where: { Int($0) != nil }) {
+            return "Alur naskah jenis ini mewajibkan paling sedikit \(n) pemeriksa."
+        }
         if message.hasSuffix("is not in the classification table") { return "Kode klasifikasi ini tidak ada dalam daftar KKA." }
         switch message {
         case "is required", "is needed": return "Wajib diisi."
@@ -197,6 +200,15 @@ enum Indonesian {
         case "each position appears once, and not as the signer": return "Setiap pemeriksa dipilih sekali dan tidak sama dengan penanda tangan."
         case "at most five reviewers": return "Paling banyak lima pemeriksa."
         case "the drafter holds no position; name the signer and reviewers": return "Anda tidak memegang jabatan; pilih pemeriksa dan penanda tangan."
+        case "the drafter cannot sign their own letter; name a superior or the head of the OPD":
+            return "Anda tidak dapat menandatangani naskah yang Anda susun sendiri; pilih atasan Anda atau kepala perangkat daerah."
+        case "must be above the drafter: a superior on the drafter's chain or the head of the OPD":
+            return "Penanda tangan harus atasan Anda atau kepala perangkat daerah."
+        case "the drafter does not initial their own letter": return "Penyusun naskah tidak memaraf naskahnya sendiri."
+        case "must be under the signer: reviewers lie between the drafter and the signer":
+            return "Pemeriksa harus pejabat di bawah penanda tangan."
+        case "the signer's position holds no mandate (a.n.) in force; an admin records one with its SK":
+            return "Jabatan penanda tangan tidak memiliki mandat a.n. yang berlaku. Minta admin mencatat mandat beserta SK-nya."
         case "must be a date YYYY-MM-DD", "must be a date (YYYY-MM-DD)": return "Isi dengan tanggal yang benar."
         default:
             if message.contains("date") { return "Isi dengan tanggal yang benar." }

@@ -14,7 +14,7 @@ extension WebUI {
     /// Service field names → the form's field names.
     static let draftFields: [String: String] = [
         "type": "jenis", "subject": "hal", "classificationCode": "klasifikasi", "securityLevel": "sifat", "urgency": "urgensi",
-        "body": "isi", "recipients": "tujuan", "reviewerPositionIds": "pemeriksa", "signerPositionId": "penandatangan",
+        "body": "isi", "recipients": "tujuan", "reviewerPositionIds": "pemeriksa", "signerPositionId": "penandatangan", "signingCapacity": "atas-nama",
         "If-Match": "versi", "Content-Type": "lampiran", "body.attachment": "lampiran",
     ]
 
@@ -278,11 +278,14 @@ extension WebUI {
         let signer = form.text("penandatangan").flatMap(UUID.init(uuidString:))
         let reviewers = form.all("pemeriksa").compactMap(UUID.init(uuidString:))
         if signer == nil, !reviewers.isEmpty { errors["penandatangan"] = "Pilih penanda tangan bila memilih pemeriksa sendiri." }
+        let atasNama = form["atas-nama"] == "ya"
+        if signer == nil, atasNama { errors["atas-nama"] = "Pilih penanda tangan yang menandatangani atas nama pimpinannya." }
         guard errors.isEmpty else { return (nil, nil, errors) }
         let draft = LetterDraft(
             type: form["jenis"] ?? "", subject: form["hal"] ?? "", classificationCode: form.text("klasifikasi") ?? "",
             securityLevel: form["sifat"] ?? "", urgency: form["urgensi"] ?? "", body: form["isi"] ?? "",
-            recipients: to.map { ($0, "to") } + cc.map { ($0, "cc") }, signerPositionID: signer, reviewerPositionIDs: signer == nil ? nil : reviewers)
+            recipients: to.map { ($0, "to") } + cc.map { ($0, "cc") }, signerPositionID: signer, reviewerPositionIDs: signer == nil ? nil : reviewers,
+            signingCapacity: atasNama ? "an" : nil)
         return (draft, file, [:])
     }
 
@@ -317,6 +320,7 @@ extension WebUI {
                 ["value": $0.position.id.lowercasedString, "label": $0.label, "selected": $0.position.id.lowercasedString == signer] as [String: Any]
             },
             "codes": codes.map { ["code": $0.code, "title": $0.title] },
+            "atasNama": form?["atas-nama"] == "ya",
         ]
         return render("editor", title: letter == nil ? "Konsep Naskah Baru" : "Ubah Konsep", session: session, status: errors.isEmpty && summary == nil ? .ok : status, data)
     }

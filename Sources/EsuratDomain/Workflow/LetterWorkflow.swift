@@ -20,13 +20,17 @@ public struct RouteStep: Sendable, Hashable, Codable {
     public var escalationPositionID: UUID?
     public var deadlineHours: Int?
     public var capacity: SigningCapacity?
+    /// For a signer signing a.n.: the principal position of the recorded mandate.
+    public var principalPositionID: UUID?
 
-    public init(kind: WorkflowStep.Kind, positionID: UUID, escalationPositionID: UUID?, deadlineHours: Int?, capacity: SigningCapacity? = nil) {
+    public init(kind: WorkflowStep.Kind, positionID: UUID, escalationPositionID: UUID?, deadlineHours: Int?, capacity: SigningCapacity? = nil,
+                principalPositionID: UUID? = nil) {
         self.kind = kind
         self.positionID = positionID
         self.escalationPositionID = escalationPositionID
         self.deadlineHours = deadlineHours
         self.capacity = capacity
+        self.principalPositionID = principalPositionID
     }
 }
 
@@ -177,11 +181,12 @@ public enum LetterWorkflow {
         case (.sign, .awaitingSignature):
             guard let index = state.currentStep, let acting = stepActor(actor, state) else { return .failure(.notYourStep) }
             let step = state.route[index]
-            // Acting through a delegation prints Plt./Plh. whatever the route said.
+            // Acting through a delegation prints Plt./Plh. whatever the route said; a superior
+            // signing an escalated step signs in their own name, not under the step's mandate.
             let capacity: SigningCapacity = switch acting.capacity {
             case .plt: .plt
             case .plh: .plh
-            case nil: step.capacity ?? .direct
+            case nil: acting.positionID == step.positionID ? step.capacity ?? .direct : .direct
             }
             next.status = .signed
             next.currentStep = nil

@@ -6,10 +6,14 @@ public struct WorkflowDefinition: Codable, Sendable, Hashable {
     public var name: String
     /// Reviewers in order, then exactly one signer, last.
     public var steps: [WorkflowStep]
+    /// How many reviewers a route the drafter names must have at least (``NamedRoute``), for
+    /// the letters this definition is chosen for; nil or 0: none required.
+    public var minimumReviewers: Int?
 
-    public init(name: String, steps: [WorkflowStep]) {
+    public init(name: String, steps: [WorkflowStep], minimumReviewers: Int? = nil) {
         self.name = name
         self.steps = steps
+        self.minimumReviewers = minimumReviewers
     }
 
     /// Why a definition is refused; each names the offending step.
@@ -24,11 +28,14 @@ public struct WorkflowDefinition: Codable, Sendable, Hashable {
         }
     }
 
-    /// Checks the shape: 1–10 steps, the signer last and only last, capacities only on the
+    /// Checks the shape: 1–10 steps, a minimum of 0–5 reviewers, the signer last and only last, capacities only on the
     /// signer, positive deadlines.
     public func validate() throws(Invalid) {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw Invalid(field: "name", message: "is required") }
         guard (1...10).contains(steps.count) else { throw Invalid(field: "steps", message: "must hold 1–10 steps") }
+        if let minimumReviewers, !(0...5).contains(minimumReviewers) {
+            throw Invalid(field: "minimumReviewers", message: "must be 0–5 (a named route holds at most five reviewers)")
+        }
         for (index, step) in steps.enumerated() {
             let isLast = index == steps.count - 1
             if step.kind == .sign && !isLast { throw Invalid(field: "steps[\(index)].kind", message: "only the last step signs") }

@@ -51,9 +51,12 @@ public struct LetterDraft: Sendable {
     public var recipients: [(unitID: UUID, role: String)]
     public var signerPositionID: UUID?
     public var reviewerPositionIDs: [UUID]?
+    /// With a named signer: "direct" (the default) or "an" (atas nama, under the signer's
+    /// recorded mandate).
+    public var signingCapacity: String?
 
     public init(type: String, subject: String, classificationCode: String, securityLevel: String, urgency: String, body: String,
-                recipients: [(unitID: UUID, role: String)], signerPositionID: UUID?, reviewerPositionIDs: [UUID]?) {
+                recipients: [(unitID: UUID, role: String)], signerPositionID: UUID?, reviewerPositionIDs: [UUID]?, signingCapacity: String? = nil) {
         self.type = type
         self.subject = subject
         self.classificationCode = classificationCode
@@ -63,5 +66,6 @@ public struct LetterDraft: Sendable {
         self.recipients = recipients
         self.signerPositionID = signerPositionID
         self.reviewerPositionIDs = reviewerPositionIDs
+        self.signingCapacity = signingCapacity
     }
 }

@@ -75,7 +75,21 @@ extension LetterService {
                     SELECT page_size, margin_top, margin_right, margin_bottom, margin_left, font, font_size, logo_png, government, place
                     FROM letter_template
                     """, []),
-            ])
+            ] + (capacity == .an ? [
+                // a.n.: the mandate must still be in force when the signature is given.
+                PostgresStatement(
+                    """
+                    SELECT p.title FROM signing_mandates m JOIN positions p ON p.id = m.principal_position_id
+                    WHERE m.position_id = $1 AND m.principal_position_id = $2 AND m.valid_from <= now() AND m.valid_until > now()
+                    """, [acting.positionID, state.waitingStep?.principalPositionID]),
+            ] : []))
+            var principalTitle: String?
+            if capacity == .an {
+                guard let principal = facts[6].first else {
+                    throw ServiceError(.conflict, "The mandate (a.n.) this letter is to be signed under is no longer in force; return the letter so its route is named again.")
+                }
+                principalTitle = try principal.decode("title")
+            }
             guard let keyRow = facts[0].first else {
                 throw ServiceError(.unprocessable, "You have no signing key yet; make one with POST /api/v1/me/signing-key.", fields: [.init("passphrase", "no signing key")])
             }
@@ -163,7 +177,7 @@ extension LetterService {
                 sender: .init(id: unitID, code: unitCode, name: unitName),
                 signer: .init(name: try signerRow.decode("full_name"), nip: try signerRow.decode("nip", as: String?.self) ?? "",
                               positionTitle: try signerRow.decode("title"), rank: try signerRow.decode("rank", as: String?.self),
-                              capacity: capacity, positionID: acting.positionID, userID: caller.user.id),
+                              capacity: capacity, principalTitle: principalTitle, positionID: acting.positionID, userID: caller.user.id),
                 recipients: try recipients.filter { try $0.decode("role", as: String.self) == "to" }.map(reference),
                 copies: try recipients.filter { try $0.decode("role", as: String.self) == "cc" }.map(reference),
                 body: try letter.decode("body"), attachments: attachments,

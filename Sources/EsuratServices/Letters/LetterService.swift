@@ -56,6 +56,10 @@ public final class LetterService: Sendable {
         check.check(security != nil, "securityLevel", "must be biasa, terbatas, rahasia or sangat_rahasia")
         let urgency = Urgency(rawValue: draft.urgency)
         check.check(urgency != nil, "urgency", "must be biasa, segera or sangat_segera")
+        if let capacity = draft.signingCapacity {
+            check.check([SigningCapacity.direct.rawValue, SigningCapacity.an.rawValue].contains(capacity), "signingCapacity", "must be direct or an")
+            check.check(draft.signerPositionID != nil, "signingCapacity", "is given with a named signer (signerPositionId)")
+        }
         check.check(draft.body.count <= Self.maxBody, "body", "must be at most \(Self.maxBody) characters")
         check.check(!draft.body.unicodeScalars.contains { $0.value == 0 }, "body", "must not contain NUL characters")
         check.check(!draft.recipients.isEmpty, "recipients", "must name at least one unit")
@@ -164,7 +168,7 @@ public final class LetterService: Sendable {
         }
     }
 
-    /// The route: explicit positions checked to be in the drafter's OPD, or the steps of the
+    /// The route: positions the drafter names, held to ``NamedRoute``'s rules, or the steps of the
     /// workflow definition chosen for the letter's type and unit (whose id pins the letter to
     /// that version), or the built-in standard one.
     func route(draft: LetterDraft, type: LetterType, unitID: UUID, drafterPosition: UUID?, on tx: PostgresConnection) async throws -> ([RouteStep], UUID?) {
@@ -176,6 +180,7 @@ public final class LetterService: Sendable {
             )
             SELECT id FROM up WHERE kind IN ('opd', 'kecamatan', 'pemda') ORDER BY depth LIMIT 1
             """, [unitID]).first?.decode("id") ?? unitID
+        let chosen = try await WorkflowService(pool: pool).choose(type: type, opd: opd, on: tx)
         if let signer = draft.signerPositionID {
             let reviewers = draft.reviewerPositionIDs ?? []
             guard reviewers.count <= 5 else { throw ServiceError.invalid("reviewerPositionIds", "at most five reviewers") }
@@ -183,26 +188,67 @@ public final class LetterService: Sendable {
                 throw ServiceError.invalid("reviewerPositionIds", "each position appears once, and not as the signer")
             }
             let named = reviewers + [signer]
-            var superiors: [UUID: UUID?] = [:]
-            for row in try await tx.query(
+            // Every named position and the drafter's with their superiors upward, cut at the
+            // OPD's edge (a drafter without a position stands below the head of their unit),
+            // in one statement; depth bounds a cycle an admin might have made.
+            let rows = try await tx.query(
                 """
-                WITH RECURSIVE down(id) AS (SELECT $2::uuid UNION ALL SELECT u.id FROM units u JOIN down ON u.parent_id = down.id)
-                SELECT p.id, p.superior_id FROM positions p WHERE p.id = ANY($1) AND p.unit_id IN (SELECT id FROM down)
-                """, [named, opd]) {
-                superiors[try row.decode("id", as: UUID.self)] = try row.decode("superior_id", as: UUID?.self)
+                WITH RECURSIVE opd(id) AS (SELECT $2::uuid UNION ALL SELECT u.id FROM units u JOIN opd ON u.parent_id = opd.id),
+                start(id, drafter) AS (
+                    SELECT id, false FROM unnest($1::uuid[]) AS named(id)
+                    UNION ALL SELECT coalesce($3::uuid, (SELECT id FROM positions WHERE unit_id = $4 AND is_head)), true
+                ),
+                up(start, drafter, id, superior_id, is_head, depth) AS (
+                    SELECT s.id, s.drafter, p.id, p.superior_id, p.is_head AND p.unit_id = $2, 0
+                    FROM start s JOIN positions p ON p.id = s.id WHERE p.unit_id IN (SELECT id FROM opd)
+                    UNION ALL
+                    SELECT up.start, up.drafter, p.id, p.superior_id, p.is_head AND p.unit_id = $2, up.depth + 1
+                    FROM up JOIN positions p ON p.id = up.superior_id WHERE up.depth < 30 AND p.unit_id IN (SELECT id FROM opd)
+                )
+                SELECT start, drafter, id, superior_id, is_head FROM up ORDER BY drafter, start, depth
+                """, [named, opd, drafterPosition, unitID])
+            var chains: [UUID: [UUID]] = [:]
+            var drafterChain: [UUID] = []
+            var superiors: [UUID: UUID?] = [:]
+            var signerIsHead = false
+            for row in rows {
+                let id: UUID = try row.decode("id")
+                if try row.decode("drafter", as: Bool.self) {
+                    drafterChain.append(id)
+                    continue
+                }
+                let start: UUID = try row.decode("start")
+                if chains[start] == nil {
+                    superiors[start] = try row.decode("superior_id", as: UUID?.self)
+                    if start == signer { signerIsHead = try row.decode("is_head") }
+                }
+                chains[start, default: []].append(id)
             }
-            var steps: [RouteStep] = []
-            for (index, position) in named.enumerated() {
+            for (index, position) in named.enumerated() where chains[position] == nil {
                 let field = index < reviewers.count ? "reviewerPositionIds[\(index)]" : "signerPositionId"
-                guard let superior = superiors[position] else { throw ServiceError.invalid(field, "is not a position of the drafting unit's OPD") }
-                steps.append(RouteStep(
-                    kind: index < reviewers.count ? .reviewHierarchy : .sign, positionID: position,
-                    escalationPositionID: superior, deadlineHours: index < reviewers.count ? 24 : 48,
-                    capacity: index < reviewers.count ? nil : .direct))
+                throw ServiceError.invalid(field, "is not a position of the drafting unit's OPD")
             }
+            let planned: NamedRoute
+            do {
+                planned = try NamedRoute.plan(
+                    signer: signer, reviewers: reviewers, drafter: .init(chain: drafterChain, holdsFirst: drafterPosition != nil),
+                    chains: chains, signerIsHead: signerIsHead, minimumReviewers: chosen?.definition.minimumReviewers ?? 0)
+            } catch {
+                throw ServiceError.invalid(error.field, error.message)
+            }
+            var principal: UUID?
+            if draft.signingCapacity == SigningCapacity.an.rawValue {
+                principal = try await Self.mandatePrincipal(of: signer, on: tx)
+                guard principal != nil else {
+                    throw ServiceError.invalid("signingCapacity", "the signer's position holds no mandate (a.n.) in force; an admin records one with its SK")
+                }
+            }
+            let steps = planned.reviewers.map { reviewer in
+                RouteStep(kind: reviewer.kind, positionID: reviewer.positionID, escalationPositionID: superiors[reviewer.positionID] ?? nil, deadlineHours: 24)
+            } + [RouteStep(kind: .sign, positionID: signer, escalationPositionID: superiors[signer] ?? nil, deadlineHours: 48,
+                           capacity: principal == nil ? .direct : .an, principalPositionID: principal)]
             return (steps, nil)
         }
-        let chosen = try await WorkflowService(pool: pool).choose(type: type, opd: opd, on: tx)
         let definition = chosen?.definition ?? .standard
         var steps: [RouteStep] = []
         for step in definition.steps {
@@ -225,7 +271,16 @@ public final class LetterService: Sendable {
                 position = superior
             }
             let escalation: UUID? = try await tx.query("SELECT superior_id FROM positions WHERE id = $1", [position]).first?.decode("superior_id")
-            steps.append(RouteStep(kind: step.kind, positionID: position, escalationPositionID: escalation, deadlineHours: step.deadlineHours, capacity: step.capacity))
+            var principal: UUID?
+            if step.kind == .sign && step.capacity == .an {
+                principal = try await Self.mandatePrincipal(of: position, on: tx)
+                guard principal != nil else {
+                    throw ServiceError(.unprocessable, "The workflow has this letter signed a.n., but the signer's position holds no mandate in force.",
+                                       fields: [.init("signerPositionId", "holds no mandate (a.n.)")])
+                }
+            }
+            steps.append(RouteStep(kind: step.kind, positionID: position, escalationPositionID: escalation, deadlineHours: step.deadlineHours,
+                                   capacity: step.capacity, principalPositionID: principal))
         }
         // A reviewer who is also the signer, or twice on the route, initials once.
         var seen = Set<UUID>()
@@ -236,6 +291,13 @@ public final class LetterService: Sendable {
         }
         guard steps.last?.kind == .sign else { throw ServiceError(.unprocessable, "The workflow gives this letter no signer.") }
         return (steps, chosen?.id)
+    }
+
+    /// The principal of the mandate (a.n.) the position holds now, if any.
+    static func mandatePrincipal(of position: UUID, on tx: PostgresConnection) async throws -> UUID? {
+        try await tx.query(
+            "SELECT principal_position_id FROM signing_mandates WHERE position_id = $1 AND valid_from <= now() AND valid_until > now()",
+            [position]).first?.decode("principal_position_id")
     }
 
     // MARK: Reading

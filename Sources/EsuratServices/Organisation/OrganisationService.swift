@@ -411,6 +411,87 @@ public final class OrganisationService: Sendable {
         }
         return page.page(items, key: { $0.id.lowercasedString })
     }
+
+    // MARK: Mandates (a.n.)
+
+    public struct NewMandate: Sendable {
+        public var positionID: UUID
+        public var principalPositionID: UUID
+        public var reference: String
+        public var validFrom: Date
+        public var validUntil: Date
+        public init(positionID: UUID, principalPositionID: UUID, reference: String, validFrom: Date, validUntil: Date) {
+            self.positionID = positionID
+            self.principalPositionID = principalPositionID
+            self.reference = reference
+            self.validFrom = validFrom
+            self.validUntil = validUntil
+        }
+    }
+
+    /// Records the SK by which a position signs a.n. a principal above it on its chain of
+    /// superiors; windows of one position never overlap (checked under a lock on its row).
+    public func createMandate(_ input: NewMandate, actor: Actor, request: RequestInfo) async throws -> MandateRecord {
+        try authorize(actor, .manageDelegations)
+        let reference = input.reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        var check = Validator()
+        check.text(reference, "reference", length: 1...200)
+        check.check(input.validUntil > input.validFrom, "validUntil", "must be after validFrom")
+        check.check(input.principalPositionID != input.positionID, "principalPositionId", "must be another position than positionId")
+        try check.throwIfInvalid()
+        return try await pool.withTransaction { tx in
+            guard try await !tx.query("SELECT 1 FROM positions WHERE id = $1 FOR UPDATE", [input.positionID]).isEmpty else {
+                throw ServiceError.invalid("positionId", "no position has this id")
+            }
+            let above = try await tx.query(
+                """
+                WITH RECURSIVE up(id, superior_id, depth) AS (
+                    SELECT id, superior_id, 0 FROM positions WHERE id = $1
+                    UNION ALL SELECT p.id, p.superior_id, up.depth + 1 FROM positions p JOIN up ON p.id = up.superior_id WHERE up.depth < 30
+                )
+                SELECT 1 FROM up WHERE id = $2 AND depth > 0
+                """, [input.positionID, input.principalPositionID])
+            guard !above.isEmpty else {
+                throw ServiceError.invalid("principalPositionId", "must be above the position on its chain of superiors")
+            }
+            let overlapping = try await tx.query(
+                "SELECT 1 FROM signing_mandates WHERE position_id = $1 AND valid_from < $3 AND valid_until > $2",
+                [input.positionID, input.validFrom, input.validUntil])
+            guard overlapping.isEmpty else {
+                throw ServiceError.conflict("validFrom", "another mandate of this position overlaps the window")
+            }
+            let id: UUID = try await tx.query(
+                """
+                INSERT INTO signing_mandates (position_id, principal_position_id, reference, valid_from, valid_until, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                """,
+                [input.positionID, input.principalPositionID, reference, input.validFrom, input.validUntil, actor.userID]).single().decode("id")
+            try await AuditLog.append(
+                .init("mandate.created", objectType: "mandate", objectID: id.uuidString, actorUserID: actor.userID,
+                      details: ["positionId": input.positionID.uuidString, "principalPositionId": input.principalPositionID.uuidString,
+                                "reference": reference]),
+                request: request, on: tx)
+            return MandateRecord(
+                id: id, positionID: input.positionID, principalPositionID: input.principalPositionID, reference: reference,
+                validFrom: input.validFrom, validUntil: input.validUntil)
+        }
+    }
+
+    public func listMandates(actor: Actor, positionID: UUID?, page: PageRequest) async throws -> Page<MandateRecord> {
+        try authorize(actor, .viewDelegations)
+        let rows = try await pool.query(
+            """
+            SELECT id, position_id, principal_position_id, reference, valid_from, valid_until FROM signing_mandates
+            WHERE ($1::uuid IS NULL OR position_id = $1) AND ($2::text IS NULL OR id::text > $2)
+            ORDER BY id::text LIMIT $3
+            """, [positionID, page.after, page.limit + 1])
+        let items = try rows.map { row in
+            MandateRecord(
+                id: try row.decode("id"), positionID: try row.decode("position_id"), principalPositionID: try row.decode("principal_position_id"),
+                reference: try row.decode("reference"), validFrom: try row.decode("valid_from"), validUntil: try row.decode("valid_until"))
+        }
+        return page.page(items, key: { $0.id.lowercasedString })
+    }
 }
 
 /// Asks ``AccessPolicy`` and throws its refusal: 403 for forbidden, 404 for invisible.

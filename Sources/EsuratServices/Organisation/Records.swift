@@ -42,3 +42,13 @@ public struct DelegationRecord: Sendable, Hashable {
     public var validFrom: Date
     public var validUntil: Date
 }
+
+/// An a.n. mandate: the position signs for the principal above it, by the SK `reference`.
+public struct MandateRecord: Sendable, Hashable {
+    public var id: UUID
+    public var positionID: UUID
+    public var principalPositionID: UUID
+    public var reference: String
+    public var validFrom: Date
+    public var validUntil: Date
+}
