@@ -19,6 +19,12 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         let scope = RequestScope(info: RequestInfo(clientAddress: clientAddress(request, context), requestID: requestID))
         do {
+            // The router skips empty path segments, so "//api/v1/letters" or "/metrics/" would
+            // reach a handler while the auth middleware and a proxy's exact-path rule saw
+            // another path. Only the one spelling of a path is served.
+            guard CanonicalPath.isCanonical(request.uri.path) else {
+                throw ServiceError.notFound("This path")
+            }
             response = try await RequestScope.$current.withValue(scope) {
                 try await next(request, context)
             }
@@ -79,4 +85,19 @@ struct EdgeMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
+
+/// The one spelling of a path the server answers.
+enum CanonicalPath {
+    /// "/" or segments that are neither empty (no "//", no trailing "/") nor "." or "..",
+    /// plainly or percent-encoded.
+    static func isCanonical(_ path: String) -> Bool {
+        if path == "/" { return true }
+        guard path.hasPrefix("/") else { return false }
+        return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).allSatisfy { segment in
+            guard !segment.isEmpty else { return false }
+            let decoded = segment.removingPercentEncoding ?? String(segment)
+            return decoded != "." && decoded != ".." && !decoded.contains("/")
+        }
+    }
 }

@@ -33,6 +33,12 @@ enum ProblemMapping {
             // A data exception: a value the database cannot hold (a NUL character, a number
             // out of range). Validation should have caught it; the client still gets a 400.
             return Problem(status: .badRequest, detail: "A value in the request cannot be stored: \(postgres.message).")
+        case let postgres as PostgresError where postgres.meansUnavailable:
+            // The database is down, restarting, out of connections, or a statement or lock
+            // wait hit its timeout: the request may well succeed shortly.
+            var problem = Problem(status: .serviceUnavailable, detail: "The database is unavailable or busy; try again shortly.")
+            problem.headers["Retry-After"] = "5"
+            return problem
         case let tooLarge as BodyTooLarge:
             return Problem(status: .contentTooLarge, detail: "The request body is larger than the \(tooLarge.limit) bytes this endpoint accepts.")
         case let httpError as HTTPError:

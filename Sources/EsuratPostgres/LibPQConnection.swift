@@ -4,7 +4,7 @@ import Foundation
 /// One libpq connection, in non-blocking mode once connected. Not thread-safe: one task at a
 /// time uses it (the pool lends it exclusively). The `async` methods never block a thread:
 /// they send without blocking and suspend on ``SocketReactor`` until the server answers.
-/// The few blocking methods (``connect(_:connectTimeout:applicationName:)``,
+/// The few blocking methods (``connect(_:connectTimeout:applicationName:sessionSettings:)``,
 /// ``simpleQuery(_:)``) run only on dedicated threads.
 final class LibPQConnection: @unchecked Sendable {
     private let handle: OpaquePointer
@@ -29,7 +29,8 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Connects with a libpq connection string or URI. Blocking.
-    static func connect(_ connectionString: String, connectTimeout: Duration, applicationName: String) throws -> LibPQConnection {
+    /// `sessionSettings`: `SET` statements of the caller's making (no client input) run first.
+    static func connect(_ connectionString: String, connectTimeout: Duration, applicationName: String, sessionSettings: String = "") throws -> LibPQConnection {
         let seconds = max(1, Int(connectTimeout.components.seconds))
         // Later keywords override what `dbname` expands to, so a URL keeps its own settings
         // except these.
@@ -51,7 +52,7 @@ final class LibPQConnection: @unchecked Sendable {
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         let connection = LibPQConnection(handle: handle)
         // Times cross the wire in binary (UTC microseconds); this only affects text output.
-        _ = try connection.simpleQuery("SET TIME ZONE 'UTC'")
+        _ = try connection.simpleQuery("SET TIME ZONE 'UTC'" + (sessionSettings.isEmpty ? "" : "; " + sessionSettings))
         guard PQsetnonblocking(handle, 1) == 0 else { throw connection.connectionError() }
         return connection
     }

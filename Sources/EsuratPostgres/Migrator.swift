@@ -59,14 +59,21 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ pool: PostgresPool, logger: Logger) async throws -> [Int] {
         try await pool.withConnection { connection in
+            // A migration may rightly take longer than a request's statement, and a second
+            // replica waits for the first one's lock as long as it migrates: lifted for this
+            // session, given back before the connection returns to the pool.
+            try await connection.runScript("SET statement_timeout = 0; SET lock_timeout = 0")
+            let restore = PostgresQuery(trustedSQL: pool.configuration.timeoutSettings)
             // A session-level lock: held across the per-file transactions below.
             try await connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
             do {
                 let applied = try await applyPending(connection, logger: logger)
                 try await connection.queryIgnoringCancellation("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                try await connection.runScript(restore)
                 return applied
             } catch {
                 try? await connection.queryIgnoringCancellation("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                try? await connection.runScript(restore)
                 throw error
             }
         }

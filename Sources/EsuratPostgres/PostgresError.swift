@@ -63,6 +63,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var isForeignKeyViolation: Bool { sqlState == "23503" }
     /// SQLSTATE 40001 or 40P01: the transaction may succeed when run again.
     public var isRetryableTransactionFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
+
+    /// The database cannot answer now but may soon: no connection (down, restarting, full),
+    /// the connection lost, the pool exhausted or closed, or the server cancelling a statement
+    /// for its statement or lock timeout (57014, 55P03) or shutting down (57P01–57P03), or out
+    /// of resources (class 53).
+    public var meansUnavailable: Bool {
+        if [.connectionFailed, .connectionLost, .poolTimeout, .poolClosed].contains(code) { return true }
+        guard let sqlState else { return false }
+        return ["57014", "55P03", "57P01", "57P02", "57P03"].contains(sqlState) || sqlState.hasPrefix("53") || sqlState.hasPrefix("08")
+    }
 }
 
 /// A column's value could not be decoded into the requested Swift type.

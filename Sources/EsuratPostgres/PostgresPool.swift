@@ -17,6 +17,24 @@ public struct PostgresPoolConfiguration: Sendable {
     public var healthCheckAfterIdle: Duration = .seconds(10)
     /// Shown in `pg_stat_activity`.
     public var applicationName: String = "esurat"
+    /// Bounds on every session (nil: the server's setting): a statement that runs this long
+    /// is cancelled, a lock waited for this long is given up, and a transaction left idle
+    /// this long is ended with its connection, so a hung job cannot hold a unit's number lock
+    /// until a restart. The migrator lifts the first two for its own session.
+    public var statementTimeout: Duration? = .seconds(60)
+    public var lockTimeout: Duration? = .seconds(10)
+    public var idleInTransactionTimeout: Duration? = .seconds(60)
+
+    /// The `SET`s that give a session the timeouts above (whole milliseconds, so the text
+    /// holds only digits).
+    public var timeoutSettings: String {
+        [("statement_timeout", statementTimeout), ("lock_timeout", lockTimeout), ("idle_in_transaction_session_timeout", idleInTransactionTimeout)]
+            .map { name, value in
+                let milliseconds = value.map { max(1, $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0
+                return "SET \(name) = \(value == nil ? "DEFAULT" : String(milliseconds))"
+            }
+            .joined(separator: "; ")
+    }
 
     public init(connectionString: String) {
         self.connectionString = connectionString
@@ -260,7 +278,7 @@ public final class PostgresPool: Sendable {
             let connection = try await thread.run {
                 try LibPQConnection.connect(
                     configuration.connectionString, connectTimeout: configuration.connectTimeout,
-                    applicationName: configuration.applicationName)
+                    applicationName: configuration.applicationName, sessionSettings: configuration.timeoutSettings)
             }
             thread.stop()
             return PostgresConnection(connection: connection)

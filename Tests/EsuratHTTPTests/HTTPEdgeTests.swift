@@ -1,5 +1,7 @@
 @testable import EsuratHTTP
 import EsuratPostgres
+import EsuratServices
+import EsuratSigning
 import EsuratTestSupport
 import Foundation
 import HTTPTypes
@@ -65,8 +67,23 @@ import Testing
         defer { deadPool.close() }
         var services = test.services
         services.pool = deadPool
+        services.identity = try IdentityService(pool: deadPool, hasher: TestApp.hasher, blocking: BlockingWork())
         let router = try HTTPServer.makeRouter(configuration: .init(), services: services, logger: Logger(label: "test"))
         try await Application(router: router).test(.router) { client in
+            // A request that needs the database: 503 with Retry-After, not 500 (issue 16).
+            for (path, method, body, token) in [
+                ("/api/v1/auth/login", HTTPRequest.Method.post, #"{"username": "admin", "password": "x"}"#, nil),
+                ("/api/v1/units", .get, "", String(repeating: "A", count: 43)),
+            ] as [(String, HTTPRequest.Method, String, String?)] {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if let token { headers[.authorization] = "Bearer \(token)" }
+                try await client.execute(uri: path, method: method, headers: headers, body: body.isEmpty ? nil : ByteBuffer(string: body)) { response in
+                    #expect(response.status == .serviceUnavailable, "\(path)")
+                    #expect(response.headers[.retryAfter] == "5", "\(path)")
+                    let problem = try Self.problem(response)
+                    #expect(problem.detail?.contains("nobody") == false)
+                }
+            }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let problem = try Self.problem(response)
@@ -96,6 +113,30 @@ import Testing
                 #expect(String(buffer: response.body) == expected)
             }
         }
+    }
+
+    /// Issue 16: the router skips empty segments, so "/metrics/" slipped past nginx's
+    /// `location = /metrics` and "//api/…" past the auth middleware's prefix check. Only the
+    /// one spelling of a path is served now; every other is a 404 problem.
+    @Test func onlyTheCanonicalSpellingOfAPathIsServed() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await Self.app(test).test(.live) { client in
+            for path in ["/metrics/", "//metrics", "/./metrics", "/%2e/metrics", "//api/v1/letters", "/api//v1/letters", "/api/v1/letters/",
+                         "/api/v1/../v1/letters", "/api/v1/%2E%2E/v1/letters", "/api/v1/units/"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .notFound, "\(path)")
+                    #expect(response.headers[.contentType] == "application/problem+json", "\(path)")
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/letters", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        #expect(CanonicalPath.isCanonical("/") && CanonicalPath.isCanonical("/naskah/1") && !CanonicalPath.isCanonical("/naskah/"))
     }
 
     @Test func unknownPathIs404AndWrongMethodIs405() async throws {

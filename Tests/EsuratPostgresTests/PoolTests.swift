@@ -32,6 +32,53 @@ import Testing
         #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
     }
 
+    /// Issue 16: without these a hung job could hold a unit's number lock until a restart.
+    @Test func sessionsAreBoundedByStatementLockAndIdleTransactionTimeouts() async throws {
+        let pool = try await TestCluster.freshDatabase(poolSize: 3) {
+            $0.statementTimeout = .seconds(1)
+            $0.lockTimeout = .milliseconds(500)
+            $0.idleInTransactionTimeout = .seconds(1)
+        }
+        defer { pool.close() }
+        let settings = try await pool.query(
+            "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l, current_setting('idle_in_transaction_session_timeout') AS i"
+        ).single()
+        #expect(try [settings.decode("s", as: String.self), settings.decode("l", as: String.self), settings.decode("i", as: String.self)] == ["1s", "500ms", "1s"])
+        await #expect {
+            try await pool.query("SELECT pg_sleep(5)")
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == "57014" && (error as? PostgresError)?.meansUnavailable == true
+        }
+        // A transaction holding a lock and then doing nothing (a hung job) is ended by the
+        // server after a second; a waiter meanwhile gives up after half a second.
+        let holds = AsyncStream.makeStream(of: Void.self)
+        let hung = Task {
+            try await pool.withTransaction { tx in
+                try await tx.query("SELECT pg_advisory_xact_lock(42)")
+                holds.continuation.yield()
+                try await Task.sleep(for: .seconds(3))
+            }
+        }
+        for await _ in holds.stream { break }
+        await #expect {
+            try await pool.withTransaction { try await $0.query("SELECT pg_advisory_xact_lock(42)") }
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == "55P03"
+        }
+        try await Task.sleep(for: .seconds(2))
+        try await pool.withTransaction { try await $0.query("SELECT pg_advisory_xact_lock(42)") }
+        await #expect(throws: PostgresError.self) { try await hung.value }
+        #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
+        // No timeouts at all when the configuration says nil: the server's defaults.
+        let unbounded = try await TestCluster.freshDatabase(poolSize: 1) {
+            $0.statementTimeout = nil
+            $0.lockTimeout = nil
+            $0.idleInTransactionTimeout = nil
+        }
+        defer { unbounded.close() }
+        #expect(try await unbounded.query("SELECT current_setting('statement_timeout') AS s").single().decode("s", as: String.self) == "0")
+    }
+
     @Test func waitersAreServedWhenConnectionsComeBack() async throws {
         // Forty waiters on two connections: on a machine busy with the rest of the suite the
         // last one can wait longer than the default 10 s; this test is about being served.

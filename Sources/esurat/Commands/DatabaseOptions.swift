@@ -19,6 +19,11 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Database connections in the pool (each has its own thread).")
     var poolSize: Int = 16
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds to keep trying, with backoff, when PostgreSQL cannot be reached at start (it may still be starting at boot); 0 fails at once.",
+        valueName: "seconds"))
+    var databaseWait: Int = 60
+
     /// The database URL to use and, when esurat runs the cluster itself, its launcher.
     func resolve(logger: Logger) async throws -> (url: String, embedded: EmbeddedPostgres?) {
         if let url = databaseURL ?? ProcessInfo.processInfo.environment["ESURAT_DATABASE_URL"], !url.isEmpty {
@@ -29,6 +34,30 @@ struct DatabaseOptions: ParsableArguments {
             configuration: .init(directory: directory, binDirectory: ProcessInfo.processInfo.environment["ESURAT_PG_BIN"]),
             logger: logger)
         return (try await launcher.start(), launcher)
+    }
+
+    /// Returns once the database answers, retrying a refused or failed connection with
+    /// doubling delays (0.5 s up to 5 s) for `databaseWait` seconds; other errors at once.
+    func waitForDatabase(_ pool: PostgresPool, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + .seconds(max(0, databaseWait))
+        var delay = Duration.milliseconds(500)
+        var attempt = 1
+        while true {
+            do {
+                try await pool.withConnection { try await $0.runScript("SELECT 1") }
+                if attempt > 1 { logger.notice("database reachable", metadata: ["attempt": "\(attempt)"]) }
+                return
+            } catch let error as PostgresError where error.code == .connectionFailed && ContinuousClock.now + delay < deadline {
+                // libpq's message names host, port, user and database, never the password.
+                logger.warning(
+                    "database not reachable yet; retrying",
+                    metadata: ["attempt": "\(attempt)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                               "error": "\(error.message)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+                attempt += 1
+            }
+        }
     }
 
     func poolConfiguration(url: String) -> PostgresPoolConfiguration {

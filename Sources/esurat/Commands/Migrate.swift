@@ -15,6 +15,7 @@ struct Migrate: AsyncParsableCommand {
         let (url, embedded) = try await database.resolve(logger: logger)
         let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
         do {
+            try await database.waitForDatabase(pool, logger: logger)
             let applied = try await migrator.migrate(pool, logger: logger)
             print(applied.isEmpty ? "The schema is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
         } catch {

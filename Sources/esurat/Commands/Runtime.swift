@@ -26,6 +26,7 @@ struct Runtime {
         let (url, embedded) = try await database.resolve(logger: logger)
         let pool = PostgresPool(configuration: database.poolConfiguration(url: url))
         do {
+            try await database.waitForDatabase(pool, logger: logger)
             try await migrator.migrate(pool, logger: logger)
             let hasher = PasswordHasher()
             let blocking = BlockingWork()
