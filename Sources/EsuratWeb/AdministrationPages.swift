@@ -235,7 +235,7 @@ extension WebUI {
             "archive.export_downloaded": "Arsip ekspor diunduh", "archive.export_requested": "Ekspor arsip diminta",
             "audit.checkpoint_requested": "Titik periksa audit diminta", "auth.api_token_created": "Token API dibuat",
             "auth.api_token_revoked": "Token API dicabut", "auth.login": "Masuk", "auth.login_failed": "Gagal masuk",
-            "auth.login_rate_limited": "Percobaan masuk dibatasi", "auth.logout": "Keluar",
+            "auth.login_rate_limited": "Percobaan masuk dibatasi", "auth.login_failures_summarised": "Ringkasan gagal masuk per jam", "auth.logout": "Keluar",
             "classification.retention_set": "Jadwal retensi diatur", "classification.saved": "Kode klasifikasi disimpan",
             "delegation.created": "Delegasi Plt./Plh. dibuat", "delivery.requeued": "Pengiriman diulang",
             "disposition.completed": "Disposisi selesai", "disposition.created": "Disposisi dibuat", "disposition.escalated": "Disposisi lewat batas waktu",

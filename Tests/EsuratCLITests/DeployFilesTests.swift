@@ -74,12 +74,16 @@ import Testing
         login.httpBody = Data(#"{"username": "admin", "password": "tebakan-dari-luar"}"#.utf8)
         let (_, response) = try await URLSession.shared.data(for: login)
         #expect((response as? HTTPURLResponse)?.statusCode == 401)
-        let recorded = try await pool.query("SELECT client_address FROM audit_events WHERE action = 'auth.login_failed'").map {
+        let counted = try await pool.query("SELECT client_address FROM login_failures").map { try $0.decode("client_address", as: String.self) }
+        #expect(counted == ["198.51.100.7"], "the \(file) deploy file's serve command counts \(counted) as the client")
+        // The audit trail of a login names the same client.
+        login.httpBody = Data(#"{"username": "admin", "password": "kata-sandi-admin-uji"}"#.utf8)
+        let (_, right) = try await URLSession.shared.data(for: login)
+        #expect((right as? HTTPURLResponse)?.statusCode == 200)
+        let recorded = try await pool.query("SELECT client_address FROM audit_events WHERE action = 'auth.login'").map {
             try $0.decode("client_address", as: String?.self)
         }
         #expect(recorded == ["198.51.100.7"], "the \(file) deploy file's serve command records \(recorded) as the client")
-        let counted = try await pool.query("SELECT client_address FROM login_failures").map { try $0.decode("client_address", as: String.self) }
-        #expect(counted == ["198.51.100.7"])
     }
 
     /// The proxy must append the address it saw as the last hop, which is the one esurat

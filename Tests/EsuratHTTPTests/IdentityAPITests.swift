@@ -89,11 +89,13 @@ import Testing
             #expect((1...60).contains(retryAfter))
             #expect(try limited.problem().status == 429)
         }
-        // Every attempt is in the audit trail, without the password.
+        // Every attempt is in the expiring table (the refused one marked), none in the
+        // append-only audit log, which gets hourly summaries a day later (issue 16); the
+        // password is stored nowhere.
+        let attempts = try await test.pool.query("SELECT rate_limited FROM login_failures WHERE username = 'admin' ORDER BY id")
+        #expect(try attempts.map { try $0.decode("rate_limited", as: Bool.self) } == [false, false, false, false, false, true])
         let events = try await test.pool.query("SELECT action, details::text AS details FROM audit_events WHERE action LIKE 'auth.%' ORDER BY seq")
-        let actions = try events.map { try $0.decode("action", as: String.self) }
-        #expect(actions.filter { $0 == "auth.login_failed" }.count == 5)
-        #expect(actions.contains("auth.login_rate_limited"))
+        #expect(try events.map { try $0.decode("action", as: String.self) }.filter { $0.hasPrefix("auth.login_") }.isEmpty)
         for row in events { #expect(!(try row.decode("details", as: String.self)).contains("wrong-password")) }
     }
 
@@ -114,8 +116,10 @@ import Testing
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
             }
             #expect(statuses.filter { $0 == .unauthorized }.count == 5, "\(statuses)")
-            #expect(statuses.filter { $0 == .tooManyRequests }.count == 25)
-            #expect(try await test.pool.query("SELECT count(*) AS n FROM login_failures WHERE username = 'admin'").single().decode("n", as: Int.self) == 5)
+            // Refused: 429, or 503 for an attempt whose wait for the account's lock outlasted
+            // lock_timeout on a machine busy with the whole suite.
+            #expect(statuses.filter { $0 == .tooManyRequests || $0 == .serviceUnavailable }.count == 25, "\(statuses)")
+            #expect(try await test.pool.query("SELECT count(*) AS n FROM login_failures WHERE username = 'admin' AND NOT rate_limited").single().decode("n", as: Int.self) == 5)
         }
     }
 

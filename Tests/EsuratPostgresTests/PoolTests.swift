@@ -49,34 +49,44 @@ import Testing
         } throws: { error in
             (error as? PostgresError)?.sqlState == "57014" && (error as? PostgresError)?.meansUnavailable == true
         }
-        // A transaction holding a lock and then doing nothing (a hung job) is ended by the
-        // server after a second; a waiter meanwhile gives up after half a second.
+        // A waiter gives up on a lock after lock_timeout; the holder here is a session
+        // without timeouts, busy for as long as the test lets it.
+        var withoutTimeouts = pool.configuration  // the same database: advisory locks are per database
+        withoutTimeouts.statementTimeout = nil
+        withoutTimeouts.lockTimeout = nil
+        withoutTimeouts.idleInTransactionTimeout = nil
+        let unbounded = PostgresPool(configuration: withoutTimeouts)
+        defer { unbounded.close() }
+        #expect(try await unbounded.query("SELECT current_setting('statement_timeout') AS s").single().decode("s", as: String.self) == "0")
         let holds = AsyncStream.makeStream(of: Void.self)
-        let hung = Task {
-            try await pool.withTransaction { tx in
+        let holder = Task {
+            try await unbounded.withTransaction { tx in
                 try await tx.query("SELECT pg_advisory_xact_lock(42)")
                 holds.continuation.yield()
-                try await Task.sleep(for: .seconds(3))
+                try await tx.query("SELECT pg_sleep(120)")
             }
         }
         for await _ in holds.stream { break }
         await #expect {
             try await pool.withTransaction { try await $0.query("SELECT pg_advisory_xact_lock(42)") }
         } throws: { error in
-            (error as? PostgresError)?.sqlState == "55P03"
+            (error as? PostgresError)?.sqlState == "55P03" && (error as? PostgresError)?.meansUnavailable == true
         }
-        try await Task.sleep(for: .seconds(2))
-        try await pool.withTransaction { try await $0.query("SELECT pg_advisory_xact_lock(42)") }
+        holder.cancel()
+        _ = try? await holder.value
+
+        // A transaction that takes a lock and then does nothing (a hung job) is ended by the
+        // server after idle_in_transaction_session_timeout, and its lock with it.
+        let hung = Task {
+            try await pool.withTransaction { tx in
+                try await tx.query("SELECT pg_advisory_xact_lock(43)")
+                try await Task.sleep(for: .seconds(4))
+                try await tx.query("SELECT 1")
+            }
+        }
         await #expect(throws: PostgresError.self) { try await hung.value }
+        #expect(try await unbounded.query("SELECT pg_try_advisory_lock(43) AS free").single().decode("free", as: Bool.self))
         #expect(try await pool.query("SELECT 1 AS one").single().decode("one", as: Int.self) == 1)
-        // No timeouts at all when the configuration says nil: the server's defaults.
-        let unbounded = try await TestCluster.freshDatabase(poolSize: 1) {
-            $0.statementTimeout = nil
-            $0.lockTimeout = nil
-            $0.idleInTransactionTimeout = nil
-        }
-        defer { unbounded.close() }
-        #expect(try await unbounded.query("SELECT current_setting('statement_timeout') AS s").single().decode("s", as: String.self) == "0")
     }
 
     @Test func waitersAreServedWhenConnectionsComeBack() async throws {

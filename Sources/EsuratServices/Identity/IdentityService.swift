@@ -91,12 +91,8 @@ public final class IdentityService: Sendable {
         // No connection and no lock is held while the hash is computed.
         let matches = try await blocking.run { [hasher] in try hasher.verify(password, against: stored) }
         guard matches, let row = rows.first else {
-            try await pool.withTransaction { tx in
-                try await AuditLog.append(
-                    .init("auth.login_failed", objectType: "user", objectID: username, actorUserID: try rows.first?.decode("id", as: UUID.self),
-                          details: ["username": username]),
-                    request: request, on: tx)
-            }
+            // The counted attempt stays as the record of the failure; the audit log gets
+            // hourly summaries of these (``Housekeeping``), not a row per anonymous guess.
             throw ServiceError(.unauthorized, "The username or password is wrong.")
         }
         let user = try OrganisationService.user(row)
@@ -174,14 +170,18 @@ public final class IdentityService: Sendable {
             try await tx.query("SELECT pg_advisory_xact_lock(2, hashtext($1))", [request.clientAddress])
             let recent = try await tx.query(
                 """
-                SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3)) AS by_user,
-                       (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3)) AS by_address,
+                SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3) AND NOT rate_limited) AS by_user,
+                       (SELECT count(*) FROM login_failures WHERE client_address = $2 AND at > now() - make_interval(secs => $3) AND NOT rate_limited) AS by_address,
                        (SELECT extract(epoch FROM min(at) + make_interval(secs => $3) - now())::int8 FROM login_failures
-                         WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3)) AS retry_after
+                         WHERE (username = $1 OR client_address = $2) AND at > now() - make_interval(secs => $3) AND NOT rate_limited) AS retry_after
                 """, [username, request.clientAddress, Double(windowSeconds)]).single()
             let byUser: Int = try recent.decode("by_user")
             let byAddress: Int = try recent.decode("by_address")
             if byUser >= limits.perUsername || byAddress >= limits.perAddress {
+                // Recorded for the hourly audit summary; not counted, so a refused attempt
+                // does not extend the window.
+                try await tx.query(
+                    "INSERT INTO login_failures (username, client_address, rate_limited) VALUES ($1, $2, true)", [username, request.clientAddress])
                 return (nil, max(1, try recent.decode("retry_after", as: Int?.self) ?? windowSeconds))
             }
             let id: Int64 = try await tx.query(
@@ -190,12 +190,6 @@ public final class IdentityService: Sendable {
             return (id, 0)
         }
         guard let attemptID else {
-            try await pool.withTransaction { tx in
-                try await AuditLog.append(
-                    .init("auth.login_rate_limited", objectType: "user", objectID: username, actorUserID: nil,
-                          details: ["username": username]),
-                    request: request, on: tx)
-            }
             throw ServiceError(.rateLimited, "Too many failed password checks; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter)
         }
         return attemptID
