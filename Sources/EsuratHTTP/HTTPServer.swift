@@ -93,7 +93,7 @@ public enum HTTPServer {
         router.add(middleware: AuthMiddleware(
             routes: routes, identity: services.identity,
             publicPaths: ["/api/v1/auth/login", "/api/v1/pki/ca.pem", "/api/v1/pki/crl.der", "/api/v1/pki/root-crl.der"]))
-        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(pool: services.pool)))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(pool: services.pool, secret: try services.pki.derivedSecret("idempotency"))))
         let archive = ArchiveService(pool: services.pool, pki: services.pki, blocking: services.blocking)
         let handler = APIHandler(
             ops: OpsHandlers(pool: services.pool, metrics: services.metrics, openAPIDocument: try openAPIDocument()),

@@ -9,6 +9,9 @@ import NIOCore
 /// authentication (keys are per caller) and the request guard (bodies are already limited).
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: IdempotencyStore
+    /// Paths whose success answers with a secret (a new API token's value): the store keeps
+    /// only that they succeeded.
+    static var secretResponsePaths: Set<String> { ["/api/v1/me/tokens"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[.idempotencyKey], let caller = RequestScope.current?.authenticated else {
@@ -45,7 +48,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             if response.status.code >= 500 {
                 try? await store.abandon(user: caller.user.id, key: key)
             } else {
-                try await store.complete(user: caller.user.id, key: key, status: response.status.code, contentType: response.headers[.contentType], body: bytes)
+                try await store.complete(
+                    user: caller.user.id, key: key, status: response.status.code, contentType: response.headers[.contentType], body: bytes,
+                    withhold: Self.secretResponsePaths.contains(request.uri.path))
             }
             var replayable = response
             replayable.body = .init(byteBuffer: ByteBuffer(bytes: bytes))

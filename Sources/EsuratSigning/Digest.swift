@@ -12,6 +12,19 @@ public enum Digest {
         try digest(named: "SHA512", length: 64, bytes)
     }
 
+    /// HMAC-SHA-256 of `message` under `key`.
+    public static func hmacSHA256(key: [UInt8], _ message: [UInt8]) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { key in
+            message.withUnsafeBytes { data in
+                HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), data.bindMemory(to: UInt8.self).baseAddress, data.count, &out, &length)
+            }
+        }
+        guard result != nil, length == 32 else { throw OpenSSLError.drain("HMAC") }
+        return out
+    }
+
     /// Lower-case hexadecimal, as `sha256sum` prints digests.
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -70,16 +70,7 @@ public final class UnlockedKeyCache: Sendable {
     }
 
     private func hmac(_ salt: [UInt8], _ passphrase: String) throws -> [UInt8] {
-        let message = salt + Array(passphrase.utf8)
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let result = macKey.withUnsafeBytes { key in
-            message.withUnsafeBytes { data in
-                HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), data.bindMemory(to: UInt8.self).baseAddress, data.count, &out, &length)
-            }
-        }
-        guard result != nil, length == 32 else { throw OpenSSLError.drain("HMAC") }
-        return out
+        try Digest.hmacSHA256(key: macKey, salt + Array(passphrase.utf8))
     }
 
     private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -41,7 +41,7 @@ public final class WebUI: Sendable {
     static let preSessionCookie = "esurat_pra"
     static let maxFormBytes = 256 * 1024
 
-    init(services: HTTPServices, configuration: WebConfiguration, library: MustacheLibrary, staticFiles: [String: (bytes: [UInt8], type: String)]) {
+    init(services: HTTPServices, configuration: WebConfiguration, library: MustacheLibrary, staticFiles: [String: (bytes: [UInt8], type: String)]) throws {
         self.services = services
         self.configuration = configuration
         self.library = library
@@ -51,7 +51,7 @@ public final class WebUI: Sendable {
         self.workflows = WorkflowService(pool: services.pool)
         self.audit = AuditChain(pool: services.pool, pki: services.pki, blocking: services.blocking)
         self.archive = ArchiveService(pool: services.pool, pki: services.pki, blocking: services.blocking)
-        self.idempotency = IdempotencyStore(pool: services.pool)
+        self.idempotency = IdempotencyStore(pool: services.pool, secret: try services.pki.derivedSecret("idempotency"))
         self.staticFiles = staticFiles
     }
 
@@ -65,7 +65,7 @@ public final class WebUI: Sendable {
             let data = try Data(contentsOf: resources.appendingPathComponent("Static").appendingPathComponent(name))
             files[name] = (Array(data), type)
         }
-        return WebUI(services: services, configuration: configuration, library: library, staticFiles: files)
+        return try WebUI(services: services, configuration: configuration, library: library, staticFiles: files)
     }
 
     enum WebUIError: Error { case missingResources }

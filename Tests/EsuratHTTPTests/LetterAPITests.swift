@@ -466,6 +466,47 @@ struct Dinas {
         let letters = try await test.pool.query("SELECT count(*) AS n FROM letters").single().decode("n", as: Int.self)
         #expect(letters == 2)
     }
+
+    /// Issue 16: the store kept a plain SHA-256 of bodies holding passwords, kept new API
+    /// tokens in plaintext for replays, and left a crashed request's key "in progress" for
+    /// a day.
+    @Test func theStoreKeepsNoSecretAndForgetsAClaimWhoseServerDied() async throws {
+        let test = try await TestApp.make()
+        defer { test.close() }
+        try await test.application().test(.router) { client in
+            let dinas = try await Dinas.make(client)
+            let tu = try await client.login("tu", "kata-sandi-123")
+            let body = #"{"name": "integrasi-arsip"}"#
+            let created = try await client.send(.post, "/api/v1/me/tokens", token: tu, json: body, headers: [.idempotencyKey: "token-1"])
+            #expect(created.status == .created, "\(created.text)")
+            let secret = try #require(try created.json()["token"] as? String)
+            let stored = try await test.pool.query("SELECT request_hash, body, response_withheld FROM idempotency_keys WHERE key = 'token-1'").single()
+            #expect(try stored.decode("body", as: PostgresBytes?.self) == nil)
+            #expect(try stored.decode("response_withheld", as: Bool.self))
+            let everything = try await test.pool.query("SELECT coalesce(string_agg(encode(coalesce(body, ''), 'escape'), ''), '') AS all FROM idempotency_keys").single()
+            #expect(!(try everything.decode("all", as: String.self)).contains(secret))
+            // The hash is keyed: not the SHA-256 of what the middleware hashes.
+            let plain = Digest.hex(try Digest.sha256(Array("POST /api/v1/me/tokens\napplication/json\n\(body)".utf8)))
+            #expect(try stored.decode("request_hash", as: String.self) != plain)
+            #expect(try stored.decode("request_hash", as: String.self) != Digest.hex(try Digest.sha256(Array(plain.utf8))))
+            // A retry learns that it succeeded, never the token.
+            let retried = try await client.send(.post, "/api/v1/me/tokens", token: tu, json: body, headers: [.idempotencyKey: "token-1"])
+            #expect(retried.status == .conflict)
+            #expect(!retried.text.contains(secret))
+            #expect(try retried.problem().errors?.first?.field == "Idempotency-Key")
+
+            // A claim left by a server that died mid-request: a retry after the request's
+            // timeout runs instead of getting 409 all day.
+            let user = try await test.pool.query("SELECT id FROM users WHERE username = 'tu'").single().decode("id", as: UUID.self)
+            try await test.pool.query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, 'surat-mati', 'x', now() - interval '6 minutes')", [user])
+            try await test.pool.query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, 'surat-jalan', 'x', now() - interval '1 minute')", [user])
+            #expect(try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(), headers: [.idempotencyKey: "surat-mati"]).status == .created)
+            let running = try await client.send(.post, "/api/v1/letters", token: tu, json: dinas.draft(), headers: [.idempotencyKey: "surat-jalan"])
+            #expect(running.status == .unprocessableContent || running.status == .conflict)
+        }
+    }
 }
 
 @Suite struct ClassificationTests {

@@ -13,6 +13,11 @@ import Testing
         #expect(Digest.hex(try Digest.sha512(Array("abc".utf8))).hasPrefix("ddaf35a193617aba"))
     }
 
+    @Test func hmacSHA256MatchesRFC4231() throws {
+        #expect(Digest.hex(try Digest.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)))
+            == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
     @Test func randomBytesDiffer() throws {
         let a = try SecureRandom.bytes(32)
         let b = try SecureRandom.bytes(32)

@@ -40,6 +40,12 @@ public final class PKIService: Sendable {
         self.organization = organization
     }
 
+    /// A key for `purpose` derived from the PKI passphrase: the same on every replica and
+    /// across restarts, and never in the database.
+    public func derivedSecret(_ purpose: String) throws -> [UInt8] {
+        try Digest.hmacSHA256(key: Array(passphrase.utf8), Array("esurat derived secret: \(purpose)".utf8))
+    }
+
     /// Makes the CA on first start (under an advisory lock, so replicas make one) and loads it.
     public func start() async throws {
         let passphrase = self.passphrase
