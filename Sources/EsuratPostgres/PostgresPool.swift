@@ -198,6 +198,10 @@ public final class PostgresPool: Sendable {
 
     /// Connections open now (idle and lent), for metrics.
     public var openConnections: Int { state.withLock { $0.open } }
+    /// Open connections not lent out now.
+    public var idleConnections: Int { state.withLock { $0.idle.count } }
+    /// Callers waiting for a connection now.
+    public var waitingCallers: Int { state.withLock { $0.waiters.count } }
 
     // MARK: Acquire and release
 

@@ -12,7 +12,7 @@ import EsuratSigning
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure esurat beside the stock tools, on this machine, in one run.",
-        subcommands: [BenchDatabase.self, BenchHTTP.self, BenchAuth.self, BenchSign.self, BenchPDF.self, BenchLetters.self, BenchDispatch.self, BenchExport.self])
+        subcommands: [BenchDatabase.self, BenchHTTP.self, BenchAuth.self, BenchSign.self, BenchPDF.self, BenchLetters.self, BenchLoginFlood.self, BenchDispatch.self, BenchExport.self])
 }
 
 /// Throughput of the libpq pool beside pgbench running the same statements.

@@ -14,6 +14,8 @@ struct Runtime {
     let embedded: EmbeddedPostgres?
     let blocking: BlockingWork
     let identity: IdentityService
+    /// The password checks' thread (``BlockingWork/lowPriority()``).
+    let hashing: BlockingWork
     let organisation: OrganisationService
     let pki: PKIService
     let keyCache: UnlockedKeyCache
@@ -30,13 +32,16 @@ struct Runtime {
             try await migrator.migrate(pool, logger: logger)
             let hasher = PasswordHasher()
             let blocking = BlockingWork()
+            // Password checks on a thread of their own: logins anyone can send must never
+            // queue signing behind them (issue 16).
+            let hashing = BlockingWork.lowPriority()
             let pki = PKIService(
                 pool: pool, blocking: blocking, passphrase: try database.pkiPassphrase(logger: logger),
                 organization: ProcessInfo.processInfo.environment["ESURAT_ORGANIZATION"] ?? "Pemerintah Daerah")
             try await pki.start()
             return Runtime(
                 pool: pool, embedded: embedded, blocking: blocking,
-                identity: try IdentityService(pool: pool, hasher: hasher, blocking: blocking),
+                identity: try IdentityService(pool: pool, hasher: hasher, blocking: hashing), hashing: hashing,
                 organisation: OrganisationService(pool: pool, hasher: hasher, blocking: blocking),
                 pki: pki,
                 keyCache: try UnlockedKeyCache(lifetime: .seconds(signingKeyCacheSeconds())),
@@ -97,6 +102,7 @@ struct Runtime {
     func shutdown() async {
         pool.close()
         await blocking.shutdown()
+        await hashing.shutdown()
         try? await embedded?.stop()
     }
 }
