@@ -132,6 +132,31 @@ enum BenchFixtures {
     static func randomNIP() -> String {
         String(format: "19800101%04d%02d1%03d", Int.random(in: 2000...2020), Int.random(in: 1...12), Int.random(in: 1...999))
     }
+
+    /// A Dinas of its own whose head drafts and signs (the head of the OPD may sign their own
+    /// letter), logged in and with a signing key under `passphrase`.
+    struct SigningHead {
+        var unit: UUID
+        var head: UUID
+        var token: String
+        var signer: IdentityService.Authenticated
+    }
+
+    static func signingHead(
+        _ runtime: Runtime, code: String, unitName: String, title: String, username: String, passphrase: String
+    ) async throws -> SigningHead {
+        let pool = runtime.pool
+        let unit: UUID = try await pool.query("INSERT INTO units (code, name, kind) VALUES ($1, $2, 'opd') RETURNING id", [code, unitName]).single().decode("id")
+        let head: UUID = try await pool.query("INSERT INTO positions (unit_id, title, is_head) VALUES ($1, $2, true) RETURNING id", [unit, title]).single().decode("id")
+        let password = "bench-\(username)-password"
+        _ = try await runtime.organisation.insertUserForBenchmark(
+            username: username, password: password, unitID: unit, roles: [.clerk, .official], positionID: head, nip: randomNIP())
+        let session = try await runtime.identity.login(username: username, password: password, request: .local)
+        let signer = try await runtime.identity.authenticate(bearer: session.token)
+        let confirmation = try await runtime.identity.confirmPassword(password, of: signer, request: .local)
+        _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: passphrase, confirmation: confirmation, request: .local)
+        return SigningHead(unit: unit, head: head, token: session.token, signer: signer)
+    }
 }
 
 /// Serves the API in-process on a free loopback port and measures one path with wrk.

@@ -57,20 +57,14 @@ struct BenchDispatch: AsyncParsableCommand {
 
         // A sending Dinas with a head who signs, and 61 receiving units.
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let unit: UUID = try await pool.query("INSERT INTO units (code, name, kind) VALUES ($1, 'Dinas Uji Kirim', 'opd') RETURNING id", ["KIRIM-\(tag)"]).single().decode("id")
-        let head: UUID = try await pool.query("INSERT INTO positions (unit_id, title, is_head) VALUES ($1, 'Kepala Dinas Uji Kirim', true) RETURNING id", [unit]).single().decode("id")
+        let sender = try await BenchFixtures.signingHead(
+            runtime, code: "KIRIM-\(tag)", unitName: "Dinas Uji Kirim", title: "Kepala Dinas Uji Kirim", username: "kirim.\(tag)",
+            passphrase: "frasa-sandi-uji")
+        let (head, signer) = (sender.head, sender.signer)
         let recipients: [UUID] = try await pool.query(
             """
             INSERT INTO units (code, name, kind) SELECT 'TERIMA-' || $1 || '-' || g, 'Dinas Penerima ' || g, 'opd' FROM generate_series(1, $2) g RETURNING id
             """, [tag, Self.recipientUnits]).map { try $0.decode("id") }
-        let password = "bench-\(tag)-password"
-        _ = try await runtime.organisation.insertUserForBenchmark(
-            username: "kirim.\(tag)", password: password, unitID: unit, roles: [.clerk, .official], positionID: head,
-            nip: BenchFixtures.randomNIP())
-        let session = try await runtime.identity.login(username: "kirim.\(tag)", password: password, request: .local)
-        let signer = try await runtime.identity.authenticate(bearer: session.token)
-        let confirmation = try await runtime.identity.confirmPassword(password, of: signer, request: .local)
-        _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: "frasa-sandi-uji", confirmation: confirmation, request: .local)
 
         func signLetter(to units: [UUID]) async throws -> UUID {
             let draft = LetterDraft(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsuratDomain
 import EsuratPostgres
 import Foundation
 import Logging
@@ -51,7 +52,7 @@ struct DatabaseOptions: ParsableArguments {
                 // libpq's message names host, port, user and database, never the password.
                 logger.warning(
                     "database not reachable yet; retrying",
-                    metadata: ["attempt": "\(attempt)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    metadata: ["attempt": "\(attempt)", "retry_in_ms": "\(Int(delay.inSeconds * 1000))",
                                "error": "\(error.message)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
