@@ -136,7 +136,6 @@ enum BenchFixtures {
     /// A Dinas of its own whose head drafts and signs (the head of the OPD may sign their own
     /// letter), logged in and with a signing key under `passphrase`.
     struct SigningHead {
-        var unit: UUID
         var head: UUID
         var token: String
         var signer: IdentityService.Authenticated
@@ -155,7 +154,7 @@ enum BenchFixtures {
         let signer = try await runtime.identity.authenticate(bearer: session.token)
         let confirmation = try await runtime.identity.confirmPassword(password, of: signer, request: .local)
         _ = try await runtime.pki.issueSigningKey(for: signer, passphrase: passphrase, confirmation: confirmation, request: .local)
-        return SigningHead(unit: unit, head: head, token: session.token, signer: signer)
+        return SigningHead(head: head, token: session.token, signer: signer)
     }
 }
 
